@@ -1,0 +1,94 @@
+"""`huiqi bench …`: timings a reader can rerun. Each prints the machine, the corpus, the runs and the figures."""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from huiqi import read
+from huiqi.clean import clean
+from huiqi.library import Library, expand_paths
+from huiqi.parse import parse_source
+from huiqi.split import split
+
+
+def machine() -> str:
+    return (f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def bench_ingest(paths: list[Path], runs: int) -> dict:
+    """Whole ingest (read → clean → split → parse → one SQLite transaction per file) into a fresh library,
+    beside the stages alone, so the figure shows where the time goes."""
+    files = expand_paths(paths)
+    size = sum(f.stat().st_size for f in files)
+    stage_times: dict[str, list[float]] = {"read": [], "read+clean": [], "read+clean+split": [],
+                                           "read+parse": []}
+    totals: list[float] = []
+    per_file: list[float] = []
+    documents = provisions = 0
+    for run in range(runs + 1):  # the first run warms caches (jieba dictionary, imports) and is not counted
+        with tempfile.TemporaryDirectory() as home:
+            library = Library(home)
+            started = time.perf_counter()
+            results = [library.ingest_file(f) for f in files]
+            elapsed = time.perf_counter() - started
+        if run:
+            totals.append(elapsed)
+            per_file += [r.seconds for r in results]
+        documents = sum(r.documents for r in results)
+        provisions = sum(r.provisions for r in results)
+        if run:
+            for name, stage in (("read", _read), ("read+clean", _clean), ("read+clean+split", _split),
+                                ("read+parse", _parse)):
+                begun = time.perf_counter()
+                for f in files:
+                    stage(f)
+                stage_times[name].append(time.perf_counter() - begun)
+    best, median = min(totals), statistics.median(totals)
+    mb = size / 1e6
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    lines = [f"machine: {machine()}",
+             f"corpus: {len(files)} files, {mb:.2f} MB, {documents} documents, {provisions} provisions",
+             f"runs: {runs} (after 1 warm-up)",
+             f"ingest (read→store): median {median:.3f} s, best {best:.3f} s, {mb / median:.2f} MB/s "
+             f"(best {mb / best:.2f} MB/s)",
+             f"per file: p50 {percentile(per_file, 50) * 1000:.0f} ms, p95 {percentile(per_file, 95) * 1000:.0f} ms, "
+             f"p99 {percentile(per_file, 99) * 1000:.0f} ms"]
+    lines += [f"  stage {name:<18} median {statistics.median(t):.3f} s" for name, t in stage_times.items()]
+    lines.append(f"peak memory (RSS): {peak:.0f} MB")
+    return {"machine": machine(), "files": len(files), "megabytes": round(mb, 3), "documents": documents,
+            "provisions": provisions, "runs": runs, "median_s": round(median, 4), "best_s": round(best, 4),
+            "mb_per_s": round(mb / median, 3),
+            "per_file_ms": {q: round(percentile(per_file, q) * 1000, 1) for q in (50, 95, 99)},
+            "stages_s": {name: round(statistics.median(t), 4) for name, t in stage_times.items()},
+            "peak_rss_mb": round(peak), "lines": lines}
+
+
+def _read(path: Path) -> None:
+    read.read_source(path)
+
+
+def _clean(path: Path) -> None:
+    clean(read.read_source(path).lines)
+
+
+def _split(path: Path) -> None:
+    split(clean(read.read_source(path).lines))
+
+
+def _parse(path: Path) -> None:
+    parse_source(read.read_source(path))

@@ -1,0 +1,221 @@
+"""`huiqi` command line: each command parses its arguments, calls one Library method, renders the result.
+
+Human-readable output by default; `--json` prints JSON (JSON Lines for lists) with stable keys.
+Exit codes: 0 success, 1 some input failed, 2 unreadable input or bad usage, 3 no document recognised,
+4 not found.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from functools import wraps
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from huiqi.errors import HuiqiError
+from huiqi.library import IngestResult, Library, expand_paths
+
+app = typer.Typer(help="惠企 huiqi: turn policy compilations into a searchable policy library.",
+                  no_args_is_help=True, add_completion=False, rich_markup_mode=None,
+                  pretty_exceptions_enable=False)
+eval_app = typer.Typer(help="Score huiqi against hand-checked evaluation sets.", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks that print throughput and latency.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+app.add_typer(bench_app, name="bench")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON (JSON Lines for lists).")]
+HomeOption = Annotated[Path | None, typer.Option("--home", envvar="HUIQI_HOME", help="Library data directory.")]
+
+
+def handles_errors(command):
+    """Print a HuiqiError's message (it says what to do) and exit with its code, without a traceback."""
+
+    @wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except HuiqiError as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper
+
+
+def emit_json(value) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, default=str) + "\n")
+
+
+@app.command()
+@handles_errors
+def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders (.txt .md .docx .pdf .html).")],
+           home: HomeOption = None, as_json: JsonOption = False) -> None:
+    """Read, split, parse and store policy compilations. Re-ingesting unchanged files does nothing.
+
+    Example: huiqi ingest ../shared/corpus
+    """
+    library = Library(home)
+    files = expand_paths(paths)
+    if not files:
+        raise typer.BadParameter("no supported files found in the given paths")
+    results: list[IngestResult] = []
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True, disable=as_json or not err.is_terminal) as progress:
+        task = progress.add_task("ingesting", total=len(files))
+        for path in files:
+            progress.update(task, description=f"ingesting {path.name}")
+            result = library.ingest_file(path)
+            results.append(result)
+            progress.advance(task)
+            _report(result, as_json)
+    failed = [r for r in results if r.status == "failed"]
+    if failed:
+        codes = {r.exit_code for r in failed}
+        raise typer.Exit(codes.pop() if len(failed) == len(results) and len(codes) == 1 else 1)
+
+
+def _report(result: IngestResult, as_json: bool) -> None:
+    if as_json:
+        emit_json(result.to_dict())
+    elif result.status == "failed":
+        err.print(f"[red]✗[/red] {result.error}")
+    elif result.status == "unchanged":
+        out.print(f"= {result.file}: unchanged (same bytes as already ingested)")
+    else:
+        verb = "replaced" if result.status == "replaced" else "ingested"
+        out.print(f"✓ {result.file}: {verb} {result.documents} documents, {result.provisions} provisions, "
+                  f"{result.warnings} warnings ({result.seconds:.2f} s)")
+
+
+@app.command()
+@handles_errors
+def docs(source: Annotated[str | None, typer.Option(help="Only documents of this source file.")] = None,
+         home: HomeOption = None, as_json: JsonOption = False) -> None:
+    """List the documents in the library.
+
+    Example: huiqi docs --json
+    """
+    documents = Library(home).documents(source)
+    if as_json:
+        for document in documents:
+            emit_json(document.summary())
+        return
+    table = Table(box=None)
+    for column, width in (("id", 12), ("成文日期", 10), ("文号", 20), ("地区", 6), ("条目", 4), ("标题", None)):
+        table.add_column(column, no_wrap=True, overflow="ellipsis", min_width=width, max_width=width)
+    for d in documents:
+        table.add_row(d.id, d.date.isoformat() if d.date else "", d.doc_number or "", d.region or "",
+                      str(d.provision_count), d.title + (f"  ⚠{len(d.warnings)}" if d.warnings else ""))
+    out.print(table)
+    out.print(f"{len(documents)} documents")
+
+
+@app.command()
+@handles_errors
+def show(doc_id: str, home: HomeOption = None, as_json: JsonOption = False) -> None:
+    """Show a document's metadata and provision tree.
+
+    Example: huiqi show 1928cea18ada
+    """
+    document = Library(home).document(doc_id)
+    if as_json:
+        emit_json(document.to_dict())
+        return
+    for key, value in document.summary().items():
+        if key != "provisions" and value not in (None, [], ""):
+            out.print(f"[bold]{key}[/bold]: {value}")
+    out.print()
+    for p in document.provisions:
+        label = " ".join(x for x in (p.num, p.heading) if x)
+        text = p.text.replace("\n", " ")
+        out.print(f"{'  ' * p.depth}[cyan]{p.eid}[/cyan] {label} {text[:60]}{'…' if len(text) > 60 else ''}")
+
+
+@app.command()
+@handles_errors
+def export(doc_id: str,
+           fmt: Annotated[str, typer.Option("--format", "-f", help="json | markdown | akn")] = "json",
+           home: HomeOption = None) -> None:
+    """Export one document as JSON, Markdown or Akoma Ntoso 3.0 XML.
+
+    Example: huiqi export 1928cea18ada --format akn
+    """
+    sys.stdout.write(Library(home).export(doc_id, fmt))
+
+
+@app.command()
+@handles_errors
+def sources(home: HomeOption = None, as_json: JsonOption = False) -> None:
+    """List ingested source files.
+
+    Example: huiqi sources
+    """
+    rows = Library(home).sources()
+    for row in rows:
+        if as_json:
+            emit_json(row)
+        else:
+            out.print(f"{row['name']}  {row['format']}/{row['encoding']}  {row['size']} bytes  {row['ingested_at']}")
+
+
+@app.command()
+@handles_errors
+def remove(source: str, home: HomeOption = None, as_json: JsonOption = False) -> None:
+    """Remove a source file and all its documents from the library.
+
+    Example: huiqi remove 001_bf5e8a97a1a13c8b.txt
+    """
+    removed = Library(home).remove(source)
+    if as_json:
+        emit_json({"source": source, "removed_documents": len(removed)})
+    else:
+        out.print(f"removed {source}: {len(removed)} documents")
+
+
+@eval_app.command("catalog")
+@handles_errors
+def eval_catalog(gold: Path,
+                 corpus: Annotated[Path, typer.Option(help="Folder holding the files the catalog names.")] = Path(
+                     "../shared/corpus"),
+                 as_json: JsonOption = False, verbose: Annotated[bool, typer.Option("-v")] = False) -> None:
+    """Score document splitting and metadata against a hand-checked catalog (JSON Lines).
+
+    Example: huiqi eval catalog eval/catalog.jsonl --corpus ../shared/corpus
+    """
+    from huiqi.evaluate import score_catalog
+
+    report = score_catalog(gold, corpus)
+    if as_json:
+        emit_json(report.to_dict())
+        return
+    out.print(report.render(verbose))
+
+
+@bench_app.command("ingest")
+@handles_errors
+def bench_ingest(paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders.")] = None,
+                 runs: Annotated[int, typer.Option(help="Timed runs (after one warm-up).")] = 5,
+                 as_json: JsonOption = False) -> None:
+    """Time read → clean → split → parse → store over a corpus; prints MB/s and per-file latency.
+
+    Example: huiqi bench ingest ../shared/corpus --runs 5
+    """
+    from huiqi.bench import bench_ingest as run
+
+    report = run(paths or [Path("../shared/corpus")], runs)
+    if as_json:
+        emit_json(report)
+        return
+    for line in report["lines"]:
+        out.print(line)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

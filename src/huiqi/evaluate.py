@@ -1,0 +1,153 @@
+"""Evaluation against a hand-checked catalog: one JSON object per document with source, title, doc_number,
+issuers, date, first_line and last_line (see eval/CATALOG_CONVENTIONS.md).
+
+Boundaries: a predicted document is correct when it starts on the gold first line (precision over predicted
+documents, recall over gold ones). Fields: exact match (titles and issuers compared without whitespace) over
+all gold documents — a document the parser missed counts as wrong in every field.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from huiqi import read
+from huiqi.errors import BadRequest
+from huiqi.parse import parse_source
+from huiqi.records import Document
+from huiqi.split import norm_title
+
+FIELDS = ("title", "doc_number", "issuers", "date")
+_ORGAN_END = re.compile(r"(?:部|委|局|院|厅|署|办|会|行|中央|政府|室|社|司)$")
+
+
+@dataclass
+class CatalogReport:
+    files: list[str]
+    gold: int
+    predicted: int
+    matched: int
+    ends_matched: int
+    field_correct: dict[str, int]
+    artefact_titles: list[str]
+    mismatches: list[str] = field(default_factory=list)
+
+    @property
+    def precision(self) -> float:
+        return self.matched / self.predicted if self.predicted else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.matched / self.gold if self.gold else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def accuracy(self, name: str) -> float:
+        return self.field_correct[name] / self.gold if self.gold else 0.0
+
+    def to_dict(self) -> dict:
+        return {"files": self.files, "gold_documents": self.gold, "predicted_documents": self.predicted,
+                "boundary": {"precision": round(self.precision, 4), "recall": round(self.recall, 4),
+                             "f1": round(self.f1, 4)},
+                "end_line_agreement": round(self.ends_matched / self.matched, 4) if self.matched else 0.0,
+                "field_accuracy": {name: round(self.accuracy(name), 4) for name in FIELDS},
+                "titles_with_artefacts": self.artefact_titles, "mismatches": self.mismatches}
+
+    def render(self, verbose: bool = False) -> str:
+        lines = [f"catalog: {self.gold} gold documents in {len(self.files)} files, {self.predicted} predicted",
+                 f"boundary  precision {self.precision:.3f}  recall {self.recall:.3f}  F1 {self.f1:.3f}",
+                 f"end line  {self.ends_matched}/{self.matched} matched documents end on the gold line"]
+        lines += [f"{name:<10} accuracy {self.accuracy(name):.3f}" for name in FIELDS]
+        lines.append(f"titles with PDF artefacts: {len(self.artefact_titles)}")
+        if verbose:
+            lines += ["", *self.mismatches, *(f"artefact: {t}" for t in self.artefact_titles)]
+        return "\n".join(lines)
+
+
+def load_jsonl(path: Path) -> list[dict]:
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise BadRequest(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
+    return rows
+
+
+def score_catalog(gold_path: Path, corpus: Path) -> CatalogReport:
+    gold = load_jsonl(gold_path)
+    files = sorted({row["source"] for row in gold}, key=lambda name: [r["source"] for r in gold].index(name))
+    report = CatalogReport(files, len(gold), 0, 0, 0, dict.fromkeys(FIELDS, 0), [])
+    for name in files:
+        predicted = parse_source(read.read_source(_locate(corpus, gold_path, name))).documents
+        report.predicted += len(predicted)
+        by_start = {d.source_lines[0]: d for d in predicted}
+        gold_starts = {row["first_line"] for row in gold if row["source"] == name}
+        for document in predicted:
+            if document.source_lines[0] not in gold_starts:
+                report.mismatches.append(f"{name}:{document.source_lines[0]} extra document 「{document.title}」")
+            report.artefact_titles += [document.title] if title_artefacts(document.title) else []
+        for row in (r for r in gold if r["source"] == name):
+            document = by_start.get(row["first_line"])
+            if document is None:
+                report.mismatches.append(f"{name}:{row['first_line']} missed 「{row['title']}」")
+                continue
+            report.matched += 1
+            report.ends_matched += document.source_lines[1] == row["last_line"]
+            if document.source_lines[1] != row["last_line"]:
+                report.mismatches.append(f"{name}:{row['first_line']} ends at {document.source_lines[1]}, "
+                                         f"gold {row['last_line']}")
+            for field_name in FIELDS:
+                if _same(field_name, _value(document, field_name), row.get(field_name)):
+                    report.field_correct[field_name] += 1
+                else:
+                    report.mismatches.append(f"{name}:{row['first_line']} {field_name}: gold {row.get(field_name)!r}"
+                                             f" parsed {_value(document, field_name)!r}")
+    return report
+
+
+def _locate(corpus: Path, gold_path: Path, name: str) -> Path:
+    for folder in (corpus, gold_path.parent):
+        if (folder / name).exists():
+            return folder / name
+    raise BadRequest(f"{name} (named in {gold_path.name}) is in neither {corpus} nor {gold_path.parent}; "
+                     "pass --corpus")
+
+
+def _value(document: Document, name: str):
+    value = getattr(document, name)
+    return value.isoformat() if name == "date" and value else value
+
+
+def _same(name: str, parsed, gold) -> bool:
+    if name == "title":  # bracket widths are normalised on purpose: '(试行)' and '（试行）' are one title
+        return norm_title(parsed or "") == norm_title(gold or "")
+    if name == "issuers":
+        return [_squash(x) for x in parsed or []] == [_squash(x) for x in gold or []]
+    return parsed == gold
+
+
+def _squash(text: str | None) -> str:
+    return re.sub(r"\s+", "", text or "")
+
+
+def title_artefacts(title: str) -> list[str]:
+    """What a clean title never contains: page numbers, TOC leaders, table bars, URLs, control characters,
+    spaces inside words (a space is allowed only between two organ names), a character printed twice."""
+    found = []
+    if re.search(r"[…·]{2,}|\.{3,}|\d$", title):
+        found.append("page number or TOC leader")
+    if "|" in title or "\t" in title or re.search(r"https?://", title) or re.search(r"[\x00-\x1f]", title):
+        found.append("table bar, tab, URL or control character")
+    for match in re.finditer(r"(\S+) (?=(\S))", title):
+        if not _ORGAN_END.search(match.group(1)):
+            found.append(f"space after 「{match.group(1)[-4:]}」")
+    if title.count("（") != title.count("）") or title.count("《") != title.count("》"):
+        found.append("unbalanced brackets")
+    return found

@@ -1,0 +1,139 @@
+"""The Python API: `Library(home).ingest(...)`, `.documents()`, `.document(id)`, `.export(id, fmt)`.
+
+The CLI and the HTTP API are thin shells over this class.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import platformdirs
+
+from huiqi import read
+from huiqi.errors import HuiqiError, NoDocuments, UnreadableFile
+from huiqi.parse import ParsedSource, parse_source
+from huiqi.records import Document
+from huiqi.store import Store
+
+
+@dataclass
+class IngestResult:
+    """What happened to one file: ingested, replaced (a changed file), unchanged (same bytes), or failed."""
+
+    file: str
+    status: str
+    documents: int = 0
+    provisions: int = 0
+    warnings: int = 0
+    error: str | None = None
+    exit_code: int = 0
+    seconds: float = 0.0
+    removed_ids: list[str] = field(default_factory=list, repr=False)
+    added_ids: list[str] = field(default_factory=list, repr=False)
+
+    def to_dict(self) -> dict:
+        return {"file": self.file, "status": self.status, "documents": self.documents,
+                "provisions": self.provisions, "warnings": self.warnings, "error": self.error,
+                "seconds": round(self.seconds, 3)}
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("HUIQI_HOME") or platformdirs.user_data_dir("huiqi", appauthor=False))
+
+
+class Library:
+    def __init__(self, home: str | Path | None = None) -> None:
+        self.home = Path(home) if home else default_home()
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.store = Store(f"sqlite:///{self.home / 'huiqi.db'}")
+
+    # Ingest ----------------------------------------------------------------------------------------------
+
+    def ingest(self, paths: Iterable[str | Path],
+               progress: Callable[[IngestResult], None] | None = None) -> list[IngestResult]:
+        """Ingest files and folders (recursively). One file failing does not stop the others."""
+        results = []
+        for path in expand_paths(paths):
+            result = self.ingest_file(path)
+            results.append(result)
+            if progress:
+                progress(result)
+        return results
+
+    def ingest_file(self, path: Path) -> IngestResult:
+        started = time.perf_counter()
+        try:
+            source = read.read_source(path)
+            known = self.store.source(source.name)
+            if known is not None and known.sha256 == source.sha256:
+                return IngestResult(path.name, "unchanged", seconds=time.perf_counter() - started)
+            parsed = parse_source(source)
+            check_recognised(parsed)
+            removed = self.store.replace_source(parsed)
+        except HuiqiError as exc:
+            return IngestResult(path.name, "failed", error=str(exc), exit_code=exc.exit_code,
+                                seconds=time.perf_counter() - started)
+        except Exception as exc:  # a parser bug must not stop the other files, nor write half a file
+            return IngestResult(path.name, "failed", error=f"{path.name}: internal error ({exc!r}); please report "
+                                "it with the file", exit_code=1, seconds=time.perf_counter() - started)
+        documents = parsed.documents
+        return IngestResult(
+            path.name, "replaced" if known is not None else "ingested", documents=len(documents),
+            provisions=sum(len(d.provisions) for d in documents),
+            warnings=sum(len(d.warnings) for d in documents), seconds=time.perf_counter() - started,
+            removed_ids=removed, added_ids=[d.id for d in documents])
+
+    def remove(self, source_name: str) -> list[str]:
+        return self.store.remove_source(source_name)
+
+    # Read ------------------------------------------------------------------------------------------------
+
+    def documents(self, source: str | None = None) -> list[Document]:
+        return self.store.documents(source)
+
+    def document(self, doc_id: str) -> Document:
+        return self.store.document(doc_id)
+
+    def sources(self) -> list[dict]:
+        return [{"name": s.name, "sha256": s.sha256, "format": s.format, "encoding": s.encoding, "size": s.size,
+                 "compilation_title": s.compilation_title, "ingested_at": s.ingested_at.isoformat()}
+                for s in self.store.sources()]
+
+    def export(self, doc_id: str, fmt: str) -> str:
+        from huiqi import export
+
+        return export.render(self.document(doc_id), fmt)
+
+    def summary(self) -> dict[str, int]:
+        return self.store.counts()
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Folders become the supported files inside them (sorted); a named file is kept even if unsupported,
+    so that the user hears why it was not read."""
+    files: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in read.SUFFIXES))
+        else:
+            files.append(path)
+    return files
+
+
+def check_recognised(parsed: ParsedSource) -> None:
+    """A file in which nothing looks like a policy document (no title, 文号, date or numbered provision)
+    is refused rather than stored as one nameless document."""
+    for document in parsed.documents:
+        structured = any(p.kind not in ("preamble",) for p in document.provisions)
+        if document.doc_number or document.date or structured or not any(
+                w.startswith("no title") for w in document.warnings):
+            return
+    raise NoDocuments(f"{parsed.source.name}: no policy document recognised (no title, 文号, 成文日期 or "
+                      "numbered provisions); is this a policy compilation?")
+
+
+__all__ = ["IngestResult", "Library", "UnreadableFile"]

@@ -1,0 +1,275 @@
+"""Metadata of one document, read off its layout: 标题, 发文字号, 发文机关, 成文日期, genre, level and region,
+effective dates, attachments. Each value comes from the place GB/T 9704 puts it, with fallbacks in a fixed
+order; whenever a fallback or a guess is used the document gets a warning saying so."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from huiqi import organs, regions
+from huiqi import patterns as P
+from huiqi.layout import Layout
+from huiqi.split import DocumentSpan, is_organ_line, norm_title, similarity
+
+_DATE = P.DATE.pattern
+_FROM = (re.compile(rf"自\s*({_DATE})\s*起(?:施行|实施|执行|生效)"),
+         re.compile(rf"({_DATE})\s*起(?:施行|实施|执行|生效)"))
+_FROM_ISSUE = re.compile(r"自(?:印发|发布|公布|下发)之日起(?:施行|实施|执行|生效)")
+_TO = (re.compile(rf"有效期(?:至|到|截至)\s*({_DATE})"),
+       re.compile(rf"(?:执行|实施|施行)(?:期限|期)?(?:延长)?(?:至|到)\s*({_DATE})"),
+       re.compile(rf"延长至\s*({_DATE})"))
+_RANGE = re.compile(rf"(?:执行|实施|有效)期(?:限)?为?\s*({_DATE})\s*(?:至|到|—|－|-|~|～)\s*({_DATE})")
+_YEARS = re.compile(rf"有效期(?:为)?\s*({P.CN_NUM}|\d+)\s*年")
+_TITLE_PERIOD = re.compile(r"(\d{4})\s*(?:年)?\s*[—\-–－~～至]\s*(\d{4})\s*年")
+_LEAD_ONLY = re.compile(rf"等[{P.CN_DIGITS}\d]*个?部门$|等$")
+_PAREN_ISSUER = re.compile(
+    rf"{_DATE}\s*(?:经|由)?\s*([\u4e00-\u9fff、]{{2,40}}?)(?:第\s*\d+\s*次|令第|部务|常务|审议|印发|发布|公布|通过)")
+
+
+@dataclass
+class Metadata:
+    title: str
+    doc_number: str | None
+    issuers: list[str]
+    date: date | None
+    genre: str | None
+    effective_from: date | None
+    effective_to: date | None
+    attachments: list[str]
+    region: regions.Region | None = None
+    region_from_context: bool = False  # a bare '省财政厅': the compilation decides which province
+    warnings: list[str] = field(default_factory=list)
+
+
+def extract(layout: Layout, span: DocumentSpan) -> Metadata:
+    warnings: list[str] = []
+    title = _title(layout, span, warnings)
+    issuers = _issuers(layout, title, warnings)
+    issued = _date(layout, warnings)
+    effective_from, effective_to = _effective(layout, title, issued)
+    meta = Metadata(title=title, doc_number=_doc_number(layout), issuers=issuers, date=issued,
+                    genre=genre_of(title), effective_from=effective_from, effective_to=effective_to,
+                    attachments=_attachments(layout, title), warnings=warnings)
+    _region(meta, title)
+    return meta
+
+
+def _title(layout: Layout, span: DocumentSpan, warnings: list[str]) -> str:
+    title = layout.title
+    if not title and span.toc_title:
+        warnings.append("title not found in the body; taken from the table of contents")
+        return span.toc_title
+    if not title:
+        first = layout.lines[layout.body_start if layout.body_start < len(layout.lines) else 0].text
+        warnings.append("no title found; the first line stands in for it")
+        return first[:60]
+    if span.toc_title and similarity(title, span.toc_title) < 0.9:
+        warnings.append(f"the table of contents gives the title as 「{span.toc_title}」")
+    return title
+
+
+def genre_of(title: str) -> str | None:
+    core = title
+    while P.TITLE_TAIL.search(core):
+        core = P.TITLE_TAIL.sub("", core)
+    for genre in P.GENRES:
+        if core.endswith(genre):
+            return P.GENRE_ROOT.get(genre, genre)
+    return None
+
+
+def _doc_number(layout: Layout) -> str | None:
+    lines = layout.lines
+    if layout.order:
+        header = lines[0].text
+        organ = re.sub(r"^中华人民共和国|令(?:\s*第\s*\d+\s*号)?$", "", header)
+        number = re.search(r"第\s*(\d+)\s*号", " ".join(line.text for line in lines[0:2]))
+        if number:
+            return f"{organ}令第{number.group(1)}号"
+    for index in layout.header:
+        text = lines[index].text
+        if P.DOC_NUMBER_LINE.match(text):
+            return P.normalise_doc_number(text)
+        if P.NOTICE_NUMBER_LINE.match(text):
+            return re.sub(r"[\s（）()]", "", text)
+        order = P.ORDER_IN_TEXT.search(text)
+        if order:
+            organ = re.sub(r"^.*?日|^(?:经|由)?中华人民共和国", "", order.group(1)).strip()
+            return f"{re.sub(r'^中华人民共和国', '', organ)}第{order.group(2)}号"
+    return None
+
+
+def _issuers(layout: Layout, title: str, warnings: list[str]) -> list[str]:
+    lines = layout.lines
+    if layout.signature:
+        a, b = layout.signature
+        names = [name for line in lines[a:b] if is_organ_line(line.text) for name in _split_names(line.text)]
+        if names:
+            return names
+    if layout.order:
+        organ = re.sub(r"^中华人民共和国|令(?:\s*第\s*\d+\s*号)?$", "", lines[0].text)
+        if organ:
+            return [organ]
+    for index in layout.header:
+        match = _PAREN_ISSUER.search(lines[index].text)
+        if match:
+            return _split_names(match.group(4).replace("、", " "))
+    head = re.split(r"关于|(?:联合)?印发|转发", title, maxsplit=1)[0].strip()
+    if head and head != title:
+        if _LEAD_ONLY.search(head):
+            warnings.append("the title names only the lead issuer (…等部门) and no signature lists the others")
+            head = _LEAD_ONLY.sub("", head)
+        names = _split_names(head)
+        if names and all(organs.is_central(n) or regions.region_of(n) or _looks_like_organ(n) for n in names):
+            return names
+    return []
+
+
+def _split_names(text: str) -> list[str]:
+    """Organ names separated by spaces, or run together ('国家发展改革委国家能源局', '中共江苏省委江苏省人民政府')."""
+    names: list[str] = []
+    for name in organs.split_organs(text):
+        names.extend(_split_local(name))
+    return [name for name in names if name]
+
+
+def _split_local(name: str) -> list[str]:
+    after_organ = r"(?<=[委厅局府部办会])(?=(?:中共)?[\u4e00-\u9fff]{2,4}?[省市县区])"
+    places = [m.start() for m in re.finditer(after_organ, name)]
+    parts, last = [], 0
+    for cut in places:
+        if regions.region_of(name[cut:]) and not organs.is_central(name[last:cut]):  # not a branch
+            parts.append(name[last:cut])
+            last = cut
+    parts.append(name[last:])
+    return parts
+
+
+def _looks_like_organ(name: str) -> bool:
+    return bool(re.search(r"(?:部|委|局|院|厅|署|办|会|行|政府|中央|社|司|室)$", name))
+
+
+def _date(layout: Layout, warnings: list[str]) -> date | None:
+    lines = layout.lines
+    if layout.closing_date is not None:
+        found = P.parse_date(lines[layout.closing_date].text)
+        if found:
+            return found
+    for index in layout.header:
+        found = _header_date(lines[index].text)
+        if found:
+            return found
+    if layout.order:
+        for line in lines[layout.order[0]:layout.order[1]]:
+            if P.DATE_LINE.match(line.text):
+                return P.parse_date(line.text)
+    warnings.append("no 成文日期 found")
+    return None
+
+
+_ANY_DATE = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+
+
+def _header_date(text: str) -> date | None:
+    """'（…2024年1月4日…会议通过，1月8日公布，自…起施行）': the day it was issued (公布) wins; a date without
+    its year takes the year of the date before it."""
+    found: list[date] = []
+    chosen = None
+    matches = list(_ANY_DATE.finditer(text))
+    year = None
+    for number, match in enumerate(matches):
+        year = int(match.group(1)) if match.group(1) else year
+        if year is None:
+            continue
+        try:
+            day = date(year, int(match.group(2)), int(match.group(3)))
+        except ValueError:
+            continue
+        found.append(day)
+        stop = matches[number + 1].start() if number + 1 < len(matches) else len(text)
+        if chosen is None and re.search(r"公布|发布|印发", text[match.end():stop].split("，")[0]):
+            chosen = day
+    return chosen or (found[0] if found else P.parse_date(text))
+
+
+def _effective(layout: Layout, title: str, issued: date | None) -> tuple[date | None, date | None]:
+    text = "\n".join(line.text for line in layout.lines[layout.body_start:])
+    start = end = None
+    span = _RANGE.search(text)
+    if span:
+        start, end = P.parse_date(span.group(1)), P.parse_date(span.group(5))
+    for pattern in _FROM:
+        match = pattern.search(text)
+        if match and start is None:
+            start = P.parse_date(match.group(1))
+    if start is None and _FROM_ISSUE.search(text):
+        start = issued
+    if start is None:
+        event = next((line.text for i in layout.header for line in [layout.lines[i]]
+                      if P.DATE_EVENT_LINE.match(line.text) and "施行" in line.text), None)
+        start = P.parse_date(event) if event else None
+    for pattern in _TO:
+        match = pattern.search(text)
+        if match and end is None:
+            end = P.parse_date(match.group(1))
+    years = _YEARS.search(text)
+    if end is None and years and start:
+        count = P.cn_to_int(years.group(1)) or 0
+        end = _add_years(start, count) - timedelta(days=1) if count else None
+    period = _TITLE_PERIOD.search(title)
+    if period:
+        first, last = int(period.group(1)), int(period.group(2))
+        if first <= last <= first + 20:
+            start = start or date(first, 1, 1)
+            end = end or date(last, 12, 31)
+    return start, end
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def _attachments(layout: Layout, title: str) -> list[str]:
+    names: list[str] = []
+    if layout.attachment_list:
+        a, b = layout.attachment_list
+        for line in layout.lines[a:b]:
+            match = P.ATTACHMENT_LINE.match(line.text)
+            text = (match.group(2) or match.group(3) or "") if match else line.text
+            names.extend(part for part in re.split(r"\s*(?:\d{1,2}[.．、]|[（(]\d{1,2}[）)])\s*", text) if part)
+    names.extend(attachment.title for attachment in layout.attachments if attachment.title != "附件")
+    cleaned: list[str] = []
+    for name in names:
+        name = re.sub(r"[（(]略[）)]$|\.(?:docx?|pdf|xlsx?|wps)$", "", name.strip(" ：:")).strip("《》")
+        if len(name) >= 2 and _core(name) not in {_core(c) for c in cleaned}:
+            cleaned.append(name)
+    return cleaned
+
+
+def _core(name: str) -> str:
+    return norm_title(P.TITLE_TAIL.sub("", name))
+
+
+def _region(meta: Metadata, title: str) -> None:
+    """Level and region follow the lead issuer; a national organ makes the document national."""
+    candidates = meta.issuers or [re.split(r"关于", title, maxsplit=1)[0]]
+    for name in candidates:
+        if organs.is_central(name) or name.startswith(("中共中央", "国务院", "全国")):
+            meta.region = regions.NATIONAL
+            return
+        found = regions.region_of(name)
+        if found:
+            meta.region = found
+            return
+    if any(name.startswith(("省", "市", "县", "区")) for name in candidates) or title.startswith(("省", "市")):
+        meta.region_from_context = True
+        return
+    if candidates and any(re.search("部|委|总局|国家|中国", name) for name in candidates):
+        meta.region = regions.NATIONAL
+        return
+    meta.warnings.append("issuer not recognised; level and region left empty")

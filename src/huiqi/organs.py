@@ -1,0 +1,113 @@
+"""Central issuing organs (发文机关): full names and the short names 公文 and people use for them.
+
+Used to split a run of organ names in a title ("国家发展改革委国家能源局关于…"), to tell a national document
+from a local one, and (by search) to expand 发改委 ↔ 国家发展改革委 ↔ 国家发展和改革委员会.
+The first name of each row is the full name; names are as the State Council's own documents print them.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+CENTRAL_ORGANS: tuple[tuple[str, ...], ...] = (
+    ("中共中央", "党中央"),
+    ("国务院",),
+    ("中共中央办公厅", "中办"),
+    ("国务院办公厅", "国办"),
+    ("全国人民代表大会常务委员会", "全国人大常委会"),
+    ("国家发展和改革委员会", "国家发展改革委", "发展改革委", "发改委"),
+    ("工业和信息化部", "工信部"),
+    ("财政部",),
+    ("人力资源和社会保障部", "人力资源社会保障部", "人社部"),
+    ("商务部",),
+    ("科学技术部", "科技部"),
+    ("教育部",),
+    ("自然资源部",),
+    ("生态环境部", "环境保护部", "环保部"),
+    ("住房和城乡建设部", "住房城乡建设部", "住建部"),
+    ("交通运输部", "交通部"),
+    ("水利部",),
+    ("农业农村部", "农业部"),
+    ("文化和旅游部", "文旅部"),
+    ("国家卫生健康委员会", "国家卫生健康委", "卫生健康委", "卫健委"),
+    ("应急管理部", "应急部"),
+    ("民政部",),
+    ("司法部",),
+    ("公安部",),
+    ("退役军人事务部",),
+    ("中国人民银行", "人民银行", "人行", "央行"),
+    ("审计署",),
+    ("国务院国有资产监督管理委员会", "国务院国资委", "国资委"),
+    ("海关总署",),
+    ("国家税务总局", "税务总局"),
+    ("国家市场监督管理总局", "市场监管总局"),
+    ("国家金融监督管理总局", "金融监管总局"),
+    ("中国证券监督管理委员会", "中国证监会", "证监会"),
+    ("国家统计局", "统计局"),
+    ("国家知识产权局", "知识产权局"),
+    ("国家能源局", "能源局"),
+    ("国家邮政局", "邮政局"),
+    ("国家林业和草原局", "国家林草局", "林草局"),
+    ("国家中医药管理局", "国家中医药局"),
+    ("国家疾病预防控制局", "国家疾控局"),
+    ("国家矿山安全监察局", "国家矿山安监局", "矿山安监局"),
+    ("国家机关事务管理局", "国管局"),
+    ("国家医疗保障局", "国家医保局", "医保局"),
+    ("国家数据局",),
+    ("国家乡村振兴局",),
+    ("国家外汇管理局", "外汇局"),
+    ("国家广播电视总局", "广电总局"),
+    ("国家民族事务委员会", "国家民委"),
+    ("国家国防科技工业局", "国防科工局"),
+    ("国家铁路局",),
+    ("中国民用航空局", "民航局"),
+    ("中央网络安全和信息化委员会办公室", "中央网信办", "网信办"),
+    ("中央金融委员会办公室", "中央金融办"),
+    ("国务院安全生产委员会", "国务院安委会"),
+    ("国务院反垄断反不正当竞争委员会",),
+    ("中华全国总工会", "全国总工会"),
+    ("中国共产主义青年团中央委员会", "共青团中央", "团中央"),
+    ("中华全国供销合作总社", "供销合作总社", "供销总社"),
+    ("中华全国工商业联合会", "全国工商联"),
+    ("中国科学院", "中科院"),
+    ("中国工程院",),
+    ("中国残疾人联合会", "中国残联"),
+)
+
+_ALL_NAMES = sorted({name for row in CENTRAL_ORGANS for name in row}, key=len, reverse=True)
+# Sub-units of a central organ are central too: 国家卫生健康委办公厅, 国家疾控局综合司.
+_SUBUNIT = r"(?:办公厅|办公室|综合司|[\u4e00-\u9fff]{1,6}司)?"
+
+
+@cache
+def synonyms() -> dict[str, tuple[str, ...]]:
+    """Every name → all names of the same organ."""
+    return {name: row for row in CENTRAL_ORGANS for name in row}
+
+
+def is_central(name: str) -> bool:
+    name = name.strip()
+    return any(re.fullmatch(re.escape(known) + _SUBUNIT, name) for known in _ALL_NAMES)
+
+
+@cache
+def _central_prefix() -> re.Pattern:
+    return re.compile("(?:" + "|".join(map(re.escape, _ALL_NAMES)) + ")" + _SUBUNIT)
+
+
+def split_organs(text: str) -> list[str]:
+    """'国家发展改革委国家统计局国家能源局' → three names; spaces separate names too. A central organ followed
+    by a place is one name, its local branch ('国家税务总局宁波市税务局', '中国人民银行江苏省分行'); local names
+    stay whole ('江苏省财政厅')."""
+    names: list[str] = []
+    for part in text.split():
+        while part:
+            match = _central_prefix().match(part)
+            if match and (match.end() == len(part) or _central_prefix().match(part, match.end())):
+                names.append(match.group(0))
+                part = part[match.end():]
+                continue
+            names.append(part)
+            break
+    return names

@@ -1,0 +1,158 @@
+"""The shapes of a 公文 (GB/T 9704) and of a regulation, as regular expressions shared by the pipeline.
+
+Kept in one place because cleaning, splitting and parsing must agree on what a heading, a 发文字号 or a
+成文日期 looks like; each rule here describes how Chinese official documents are written, not one corpus file.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+CJK_PUNCT = "，。、；：？！“”‘’（）《》〈〉【】〔〕…—·「」『』﹝﹞［］％"
+CN_DIGITS = "零〇○一二三四五六七八九十百千两"
+CN_NUM = f"[{CN_DIGITS}]+"
+
+# Headings, from the outside in. A 条/章 label is a heading only when followed by a space or the end of the
+# line: "第三十条的规定" inside a sentence that a PDF line break pushed to the start of a line is not one.
+PART = re.compile(rf"^第({CN_NUM}|\d+)编(?:\s+|$)")
+CHAPTER = re.compile(rf"^第({CN_NUM}|\d+)章(?:\s+|$)")
+SECTION = re.compile(rf"^第({CN_NUM}|\d+)节(?:\s+|$)")
+ARTICLE = re.compile(rf"^第({CN_NUM}|\d+)条(?:之({CN_NUM}))?(?:\s+|$)")
+CN_ITEM = re.compile(rf"^({CN_NUM})[、.．](?!{CN_NUM}?[级类等批是])")  # 一、  (not 一、二级)
+PAREN_CN_ITEM = re.compile(rf"^[（(]({CN_NUM})[）)]")  # （一）
+ARABIC_ITEM = re.compile(r"^(\d{1,2})(?:[.．、](?![\d.])|\s)")  # 1.  1、  (not 1.5倍, not 11.5.14)
+PAREN_ARABIC_ITEM = re.compile(r"^[（(](\d{1,2})[）)]")  # （1）
+CIRCLED_ITEM = re.compile(r"^([①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳])")
+
+HEADINGS = (PART, CHAPTER, SECTION, ARTICLE, CN_ITEM, PAREN_CN_ITEM, ARABIC_ITEM, PAREN_ARABIC_ITEM, CIRCLED_ITEM)
+
+_DATE = rf"(\d{{4}}|[{CN_DIGITS}]{{4}})\s*年\s*(\d{{1,2}}|{CN_NUM})\s*月\s*(\d{{1,2}}|{CN_NUM})\s*日"
+DATE = re.compile(_DATE)
+# A line that is only a date, perhaps bracketed, perhaps "…通过/公布/印发" after it: the 成文日期 or the
+# date under a title.
+DATE_LINE = re.compile(rf"^[（(]?\s*{_DATE}\s*[）)]?$")
+PAREN_DATE_LINE = re.compile(rf"^[（(][^（()）]{{0,40}}?{_DATE}.{{0,60}}[）)]$")
+
+# 版记 at the foot of a 公文: "抄送：…" and "XX办公室 2024年4月3日印发".
+COPY_LINE = re.compile(r"^(?:抄送|抄报|分送|发送)[:：]")
+PRINTED_LINE = re.compile(rf"^[{CJK} ]{{2,40}}?\s*{_DATE}\s*印发$")
+# Closing notes under the 成文日期: "（此件公开发布）", "（联系人：…）".
+CLOSING_NOTE = re.compile(r"^[（(]此件.{1,10}[）)]$|^[（(]?联系人[:：]")
+
+_BRACKET_OPEN = "〔［\\[（(﹝【{"
+_BRACKET_CLOSE = "〕］\\]）)﹞】}"
+# 发文字号: 机关代字 + 〔年份〕 + 序号 + 号, with every bracket variant seen in extracted text.
+DOC_NUMBER = re.compile(
+    rf"([{CJK}]{{1,16}})\s*[{_BRACKET_OPEN}]\s*(\d{{4}})\s*[{_BRACKET_CLOSE}]\s*(\d{{1,4}})\s*号")
+DOC_NUMBER_LINE = re.compile(rf"^[（(]?\s*{DOC_NUMBER.pattern}\s*[）)]?$")
+# 令 and 公告 numbers: "第 744 号" under a 令 header, "2021 年第 41 号" under a 公告 title.
+ORDER_HEADER = re.compile(
+    rf"^(?:中华人民共和国)?[{CJK}、]{{1,40}}(?:院|部|委|委员会|政府|局|署|行|会|厅|办)令(?:\s*第\s*\d{{1,4}}\s*号)?$")
+ORDER_NUMBER_LINE = re.compile(r"^第\s*(\d{1,4})\s*号$")
+NOTICE_NUMBER_LINE = re.compile(rf"^[（(]?(?:[{CJK} ]{{2,40}}公告\s*)?(\d{{4}})\s*年\s*第\s*(\d{{1,4}})\s*号[）)]?$")
+# "2018年11月6日 中华人民共和国国务院令第706号公布", "2019年3月1日 施行": event lines under a law's title.
+DATE_EVENT_LINE = re.compile(rf"^{_DATE}\s*[^，。；]{{0,60}}(?:公布|施行|通过|修正|修订|发布|印发|实施)$")
+ORDER_IN_TEXT = re.compile(rf"([{CJK}、]{{2,40}}?令)\s*(?:\(|（)?\s*第\s*(\d{{1,4}})\s*号")
+
+GENRES = (
+    "实施意见", "指导意见", "意见", "通知", "通告", "公告", "通报", "办法", "条例", "规定", "决定", "决议",
+    "方案", "规划", "计划", "细则", "措施", "指南", "指引", "批复", "复函", "函", "纲要", "准则", "规则",
+    "规程", "目录", "清单", "要点", "标准", "章程", "解释", "命令", "法",
+)
+GENRE_ROOT = {"实施意见": "意见", "指导意见": "意见", "复函": "函"}
+# "（试行）", "（2021-2023 年）", "(修订)": parentheticals that may follow the genre word in a title.
+TITLE_TAIL = re.compile(r"[（(][^（()）]{1,20}[）)]$")
+TITLE_END = re.compile(rf"(?:{'|'.join(GENRES)})(?:[（(][^（()）]{{1,20}}[）)])?$")
+
+CATEGORY_WORDS = ("法律法规", "法律", "行政法规", "法规", "国务院文件", "部门规章", "部门规章和规范性文件",
+                  "规范性文件", "地方性法规", "地方政府规章", "地方文件", "省级文件", "市级文件",
+                  "国家政策", "省级政策", "市级政策", "中央文件", "党内法规", "政策解读", "其他")
+_SCOPE = "国家|中央|国务院|部委|部门|省级|省|市级|市|县级|县区|区县|区级|县|地方|行业"
+CATEGORY_LINE = re.compile(
+    rf"^(?:[一二三四五六七八九十]+、|第[{CN_DIGITS}]+部分\s*)?"
+    rf"(?:{'|'.join(CATEGORY_WORDS)}|(?:{_SCOPE})(?:层面)?(?:政策|文件|规章|法规|政策文件))$"
+    rf"|^[（(](?:[{CJK}]{{1,12}}(?:部|委|局|署|总局|委员会|办公厅|银行|税务|财税|部门|机构)|其他|综合"
+    rf"|[{CJK}]{{2,10}}(?:省|市|县|区|自治区|自治州|盟))[）)]$")
+
+ATTACHMENT_LINE = re.compile(rf"^附\s*件\s*(\d{{1,2}})?\s*(?:[:：.．、]\s*(.*)|$|(?<=\d)\s*([{CJK}《“].*))")
+TOC_HEADING = re.compile(r"^目\s*录$")
+TOC_ENTRY = re.compile(r"^(?:(\d{1,3})\s*[.、．]\s*)?(.+?)\s*(?:…+|[.·•_\-—]{3,}|\|)[\s|]*(\d{1,4})$")
+
+ORGAN_SUFFIX = re.compile(
+    r"(?:部|委|局|院|厅|署|办|会|行|中央|政府|办公室|委员会|总局|总署|总社|总会|协会|联合会|司|处|中心|公司)$")
+
+TERMINAL = "。！？；：!?;:"
+CLOSE_QUOTES = "”’」』）)"
+
+
+def display_width(text: str) -> float:
+    """Width in em as a PDF lays it out: CJK, full-width forms and CJK-font punctuation (“”—…) count 1."""
+    return sum(1.0 if ord(ch) >= 0x2000 else 0.5 for ch in text)
+
+
+def cn_to_int(token: str) -> int | None:
+    """'十五' → 15, '二〇二四' → 2024, '15' → 15."""
+    token = token.strip()
+    if token.isdigit():
+        return int(token)
+    digits = {"零": 0, "〇": 0, "○": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
+              "六": 6, "七": 7, "八": 8, "九": 9}
+    if all(ch in digits for ch in token) and len(token) >= 2:  # 二〇二四: digit by digit
+        return int("".join(str(digits[ch]) for ch in token))
+    total, section, number = 0, 0, 0
+    units = {"十": 10, "百": 100, "千": 1000}
+    for ch in token:
+        if ch in digits:
+            number = digits[ch]
+        elif ch in units:
+            section += (number or 1) * units[ch]
+            number = 0
+        else:
+            return None
+    total += section + number
+    return total
+
+
+def parse_date(text: str) -> date | None:
+    match = DATE.search(text)
+    if not match:
+        return None
+    year, month, day = (cn_to_int(part) for part in match.groups())
+    try:
+        return date(year, month, day) if year and month and day else None
+    except ValueError:
+        return None
+
+
+def normalise_doc_number(text: str) -> str | None:
+    """'国市监注发〔2024〕10 号' / '自然资发[2023]166 号' / '国办发（2021）26号' → '…〔YYYY〕N号'."""
+    match = DOC_NUMBER.search(text)
+    if not match:
+        return None
+    agency, year, serial = match.groups()
+    return f"{agency}〔{year}〕{int(serial)}号"
+
+
+def ends_terminal(text: str) -> bool:
+    stripped = text.rstrip(CLOSE_QUOTES)
+    return bool(stripped) and stripped[-1] in TERMINAL
+
+
+def heading_match(text: str) -> re.Match | None:
+    for pattern in HEADINGS:
+        match = pattern.match(text)
+        if match:
+            return match
+    return None
+
+
+def is_title_like(text: str) -> bool:
+    """Ends like a title: a genre word, perhaps with "（试行）". One-character genres (法, 函) need more
+    evidence, since "违法" ends many a sentence fragment; titles carry no commas."""
+    match = TITLE_END.search(text)
+    if not match or ends_terminal(text) or "，" in text or "。" in text:
+        return False
+    genre = TITLE_TAIL.sub("", match.group(0))
+    return len(genre) >= 2 or "中华人民共和国" in text or "关于" in text

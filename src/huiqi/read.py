@@ -1,0 +1,204 @@
+"""Reading: a file on disk → its text as a list of lines, with provenance (name, sha256, encoding).
+
+Line numbers everywhere in huiqi are positions in ``SourceText.lines`` (1-based), which for text files are
+exactly the lines `grep -n` and `sed -n` count, so every parsed record can point back at the original.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html.parser
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+from huiqi.errors import UnreadableFile
+
+TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown"}
+HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".docx", ".pdf"}
+
+# Real compilations are a few MB; a bigger file is almost always a concatenation or not a compilation at all.
+# Refusing it before reading keeps memory bounded; HUIQI_MAX_MB raises the limit deliberately.
+DEFAULT_MAX_MB = 64
+
+
+@dataclass
+class SourceText:
+    path: Path
+    sha256: str
+    format: str  # txt | md | html | docx | pdf
+    encoding: str
+    size: int
+    lines: list[str] = field(repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def max_bytes() -> int:
+    return int(float(os.environ.get("HUIQI_MAX_MB", DEFAULT_MAX_MB)) * 1024 * 1024)
+
+
+def read_source(path: str | Path) -> SourceText:
+    """Read one file. Raises UnreadableFile with a one-line reason a user can act on."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise UnreadableFile(f"{path.name}: unsupported file type '{suffix or '(none)'}'; "
+                             f"huiqi reads {', '.join(sorted(SUFFIXES))}")
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise UnreadableFile(f"{path}: cannot open ({exc.strerror})") from exc
+    if size == 0:
+        raise UnreadableFile(f"{path.name}: empty file (0 bytes)")
+    limit = max_bytes()
+    if size > limit:
+        raise UnreadableFile(f"{path.name}: {size / 2**20:.1f} MB is larger than the {limit / 2**20:.0f} MB limit; "
+                             "split the compilation or set HUIQI_MAX_MB")
+    data = path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    if suffix == ".pdf":
+        text, encoding, fmt = _pdf_text(path.name, data), "pdf-text-layer", "pdf"
+    elif suffix == ".docx":
+        text, encoding, fmt = _docx_text(path.name, data), "docx", "docx"
+    else:
+        text, encoding = decode_text(path.name, data)
+        fmt = "html" if suffix in HTML_SUFFIXES else suffix.lstrip(".").replace("markdown", "md").replace("text", "txt")
+        if fmt == "html":
+            text = html_to_text(text)
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    lines = [line.rstrip("\r") for line in lines]
+    if not any(line.strip() for line in lines):
+        raise UnreadableFile(f"{path.name}: contains no text")
+    return SourceText(path=path, sha256=sha, format=fmt, encoding=encoding, size=size, lines=lines)
+
+
+def decode_text(name: str, data: bytes) -> tuple[str, str]:
+    """UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030 (a superset of GBK and GB2312)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return _strict(name, data[3:], "utf-8"), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _strict(name, data, "utf-16"), "utf-16"
+    if b"\x00" in data[:8192]:
+        raise UnreadableFile(f"{name}: binary file (contains NUL bytes), not text")
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if _looks_like_text(text):
+            return text, encoding
+    raise UnreadableFile(f"{name}: not text in UTF-8 or GB18030; convert it with iconv or save it as UTF-8")
+
+
+def _strict(name: str, data: bytes, encoding: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile(f"{name}: invalid {encoding} at byte {exc.start}; the file is damaged") from exc
+
+
+def _looks_like_text(text: str) -> bool:
+    sample = text[:20000]
+    control = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f")
+    return control <= len(sample) * 0.01
+
+
+def _pdf_text(name: str, data: bytes) -> str:
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        reason = str(exc).lower()
+        if "password" in reason:
+            raise UnreadableFile(f"{name}: PDF is encrypted (password-protected); decrypt it first, "
+                                 "e.g. qpdf --decrypt in.pdf out.pdf") from exc
+        raise UnreadableFile(f"{name}: PDF is damaged or truncated ({exc}); re-download or re-export it") from exc
+    pages = []
+    try:
+        for page in pdf:
+            textpage = page.get_textpage()
+            pages.append(textpage.get_text_range().replace("\r\n", "\n").replace("\r", "\n"))
+            textpage.close()
+            page.close()
+    finally:
+        pdf.close()
+    if not "".join(pages).strip():
+        raise UnreadableFile(f"{name}: PDF has no text layer (a scan?); run OCR first, e.g. ocrmypdf")
+    # A form feed line marks each page break; cleaning drops it and notes the page start.
+    return "\n\f\n".join(page.strip("\n") for page in pages)
+
+
+def _docx_text(name: str, data: bytes) -> str:
+    import io
+    import zipfile
+
+    import docx
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise UnreadableFile(f"{name}: not a valid .docx (damaged or another format); "
+                             "re-save it from Word or WPS as .docx") from exc
+    lines: list[str] = []
+    for block in document.element.body.iterchildren():
+        tag = block.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            lines.append(Paragraph(block, document).text)
+        elif tag == "tbl":
+            for row in Table(block, document).rows:
+                cells = []
+                for cell in row.cells:  # merged cells repeat; keep each text once per row
+                    text = cell.text.replace("\n", " ").strip()
+                    if not cells or cells[-1] != text:
+                        cells.append(text)
+                lines.append("\t".join(cells))
+    return "\n".join(lines)
+
+
+class _HtmlText(html.parser.HTMLParser):
+    """Block elements become lines, table cells become tab-separated columns; script and style vanish."""
+
+    BLOCKS: ClassVar[set[str]] = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "title", "section",
+              "article", "table", "ul", "ol", "blockquote", "pre", "hr", "dd", "dt"}
+    SKIP: ClassVar[set[str]] = {"script", "style", "noscript", "template", "head"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skip_depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in self.SKIP:
+            self.skip_depth += 1
+        elif tag in self.BLOCKS:
+            self.parts.append("\n")
+        elif tag in {"td", "th"}:
+            self.parts.append("\t")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.SKIP:
+            self.skip_depth = max(0, self.skip_depth - 1)
+        elif tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip_depth:
+            self.parts.append(data.replace("\n", " "))
+
+
+def html_to_text(markup: str) -> str:
+    parser = _HtmlText()
+    parser.feed(markup)
+    parser.close()
+    lines = ("".join(parser.parts)).split("\n")
+    return "\n".join(line.strip(" \t") for line in lines if line.strip())

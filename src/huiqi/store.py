@@ -1,0 +1,224 @@
+"""Storage: sources, documents and provisions in SQLite through SQLAlchemy (portable types, so PostgreSQL is
+a URL away). Writing one source file is one transaction: its old version goes and its new one arrives
+together, or nothing changes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from huiqi.errors import NotFound
+from huiqi.parse import ParsedSource
+from huiqi.records import Document, Provision
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class SourceRow(Base):
+    __tablename__ = "sources"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)  # file name: the key a changed file replaces by
+    path: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    format: Mapped[str] = mapped_column(String(16))
+    encoding: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(Integer)
+    compilation_title: Mapped[str | None] = mapped_column(Text)
+    ingested_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class DocumentRow(Base):
+    __tablename__ = "documents"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    ordinal: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    doc_number: Mapped[str | None] = mapped_column(String(128), index=True)
+    issuers: Mapped[list] = mapped_column(JSON)
+    date: Mapped[date | None] = mapped_column(Date, index=True)
+    genre: Mapped[str | None] = mapped_column(String(16))
+    level: Mapped[str | None] = mapped_column(String(16))
+    region: Mapped[str | None] = mapped_column(String(64))
+    region_code: Mapped[str | None] = mapped_column(String(6), index=True)
+    effective_from: Mapped[date | None] = mapped_column(Date)
+    effective_to: Mapped[date | None] = mapped_column(Date)
+    category: Mapped[str | None] = mapped_column(String(64))
+    attachments: Mapped[list] = mapped_column(JSON)
+    first_line: Mapped[int] = mapped_column(Integer)
+    last_line: Mapped[int] = mapped_column(Integer)
+    warnings: Mapped[list] = mapped_column(JSON)
+    toc_title: Mapped[str | None] = mapped_column(Text)
+
+
+class ProvisionRow(Base):
+    __tablename__ = "provisions"
+    __table_args__ = (UniqueConstraint("document_id", "eid"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    eid: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(32))
+    num: Mapped[str] = mapped_column(String(64))
+    heading: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    ord: Mapped[int] = mapped_column(Integer)
+    first_line: Mapped[int] = mapped_column(Integer)
+    last_line: Mapped[int] = mapped_column(Integer)
+    citation: Mapped[str] = mapped_column(Text)
+    parent: Mapped[str | None] = mapped_column(String(255))
+    depth: Mapped[int] = mapped_column(Integer)
+
+
+_DOCUMENT_FIELDS = ("title", "doc_number", "issuers", "date", "genre", "level", "region", "region_code",
+                    "effective_from", "effective_to", "category", "attachments", "warnings", "toc_title")
+_PROVISION_FIELDS = ("eid", "kind", "num", "heading", "text", "first_line", "last_line", "citation", "parent",
+                     "depth")
+
+
+def connect(url: str) -> Engine:
+    engine = create_engine(url, json_serializer=lambda v: json.dumps(v, ensure_ascii=False))
+    if engine.dialect.name == "sqlite":
+        @event.listens_for(engine, "connect")
+        def _pragmas(connection, _record) -> None:
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+    Base.metadata.create_all(engine)
+    return engine
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.engine = connect(url)
+
+    def source(self, name: str) -> SourceRow | None:
+        with Session(self.engine) as session:
+            return session.scalar(select(SourceRow).where(SourceRow.name == name))
+
+    def source_with_sha(self, sha256: str) -> SourceRow | None:
+        with Session(self.engine) as session:
+            return session.scalar(select(SourceRow).where(SourceRow.sha256 == sha256).limit(1))
+
+    def sources(self) -> list[SourceRow]:
+        with Session(self.engine) as session:
+            return list(session.scalars(select(SourceRow).order_by(SourceRow.name)))
+
+    def replace_source(self, parsed: ParsedSource) -> list[str]:
+        """Write a parsed file, replacing any earlier version of the same file name, in one transaction.
+        Returns the ids of the documents the earlier version had (for the search index to drop)."""
+        source = parsed.source
+        with Session(self.engine) as session, session.begin():
+            old = session.scalar(select(SourceRow).where(SourceRow.name == source.name))
+            old_ids: list[str] = []
+            if old is not None:
+                old_ids = list(session.scalars(select(DocumentRow.id).where(DocumentRow.source_id == old.id)))
+                _delete_documents(session, old_ids)
+                session.delete(old)
+                session.flush()
+            row = SourceRow(name=source.name, path=str(source.path.resolve()), sha256=source.sha256,
+                            format=source.format, encoding=source.encoding, size=source.size,
+                            compilation_title=parsed.compilation_title, ingested_at=datetime.now(UTC))
+            session.add(row)
+            session.flush()
+            documents = [{"id": d.id, "source_id": row.id, "ordinal": i, "first_line": d.source_lines[0],
+                          "last_line": d.source_lines[1], **{f: getattr(d, f) for f in _DOCUMENT_FIELDS}}
+                         for i, d in enumerate(parsed.documents)]
+            if documents:
+                session.execute(insert(DocumentRow), documents)
+            provisions = [{"document_id": d.id, "ord": p.order, **{f: getattr(p, f) for f in _PROVISION_FIELDS}}
+                          for d in parsed.documents for p in d.provisions]
+            if provisions:
+                session.execute(insert(ProvisionRow), provisions)
+        return old_ids
+
+    def remove_source(self, name: str) -> list[str]:
+        with Session(self.engine) as session, session.begin():
+            row = session.scalar(select(SourceRow).where(SourceRow.name == name))
+            if row is None:
+                raise NotFound(f"no source named {name!r}; `huiqi sources` lists them")
+            ids = list(session.scalars(select(DocumentRow.id).where(DocumentRow.source_id == row.id)))
+            _delete_documents(session, ids)
+            session.delete(row)
+        return ids
+
+    def documents(self, source: str | None = None) -> list[Document]:
+        query = select(DocumentRow, SourceRow.name).join(SourceRow).order_by(SourceRow.name, DocumentRow.ordinal)
+        if source:
+            query = query.where(SourceRow.name == source)
+        with Session(self.engine) as session:
+            rows = session.execute(query).all()
+            counts = dict(session.execute(select(ProvisionRow.document_id, func.count())
+                                          .group_by(ProvisionRow.document_id)).all())
+        documents = []
+        for row, name in rows:
+            document = _document(row, name)
+            document.provision_count = counts.get(row.id, 0)
+            documents.append(document)
+        return documents
+
+    def document(self, doc_id: str) -> Document:
+        with Session(self.engine) as session:
+            found = session.execute(select(DocumentRow, SourceRow.name).join(SourceRow)
+                                    .where(DocumentRow.id == doc_id)).first()
+            if found is None:
+                raise NotFound(f"no document with id {doc_id!r}; `huiqi docs` lists the ids")
+            document = _document(*found)
+            document.provisions = [_provision(p) for p in session.scalars(
+                select(ProvisionRow).where(ProvisionRow.document_id == doc_id).order_by(ProvisionRow.ord))]
+        return document
+
+    def provisions(self, doc_ids: Iterable[str] | None = None) -> Iterator[tuple[Document, Provision]]:
+        """Every provision with its document (no provisions list), for indexing; ordered by document."""
+        with Session(self.engine) as session:
+            query = select(DocumentRow, SourceRow.name).join(SourceRow)
+            if doc_ids is not None:
+                query = query.where(DocumentRow.id.in_(list(doc_ids)))
+            documents = {row.id: _document(row, name) for row, name in session.execute(query)}
+            rows = session.scalars(select(ProvisionRow).where(ProvisionRow.document_id.in_(list(documents)))
+                                   .order_by(ProvisionRow.document_id, ProvisionRow.ord))
+            for row in rows:
+                yield documents[row.document_id], _provision(row)
+
+    def counts(self) -> dict[str, int]:
+        with Session(self.engine) as session:
+            return {"sources": session.scalar(select(func.count()).select_from(SourceRow)),
+                    "documents": session.scalar(select(func.count()).select_from(DocumentRow)),
+                    "provisions": session.scalar(select(func.count()).select_from(ProvisionRow))}
+
+
+def _delete_documents(session: Session, ids: list[str]) -> None:
+    if ids:
+        session.execute(delete(ProvisionRow).where(ProvisionRow.document_id.in_(ids)))
+        session.execute(delete(DocumentRow).where(DocumentRow.id.in_(ids)))
+
+
+def _document(row: DocumentRow, source_name: str) -> Document:
+    return Document(id=row.id, source=source_name, source_lines=(row.first_line, row.last_line),
+                    **{f: getattr(row, f) for f in _DOCUMENT_FIELDS})
+
+
+def _provision(row: ProvisionRow) -> Provision:
+    return Provision(order=row.ord, **{f: getattr(row, f) for f in _PROVISION_FIELDS})

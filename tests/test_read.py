@@ -1,0 +1,96 @@
+"""Readers: encodings detected without being told, every supported format, one-line errors for bad files."""
+
+from __future__ import annotations
+
+import docx
+import pytest
+
+from conftest import make_pdf
+from huiqi.errors import UnreadableFile
+from huiqi.read import read_source
+
+TEXT = "关于印发《江苏省制造业贷款财政贴息实施方案》的通知\n苏工信综合〔2024〕98号\n"
+
+
+@pytest.mark.parametrize(("encoding", "prefix", "expected"), [
+    ("utf-8", b"", "utf-8"),
+    ("utf-8", b"\xef\xbb\xbf", "utf-8-sig"),
+    ("gb18030", b"", "gb18030"),
+    ("gbk", b"", "gb18030"),
+    ("utf-16", b"", "utf-16"),
+])
+def test_text_encoding_is_detected(tmp_path, encoding, prefix, expected):
+    path = tmp_path / "gb18030_title.txt"
+    path.write_bytes(prefix + TEXT.encode(encoding))
+    source = read_source(path)
+    assert source.encoding == expected
+    assert source.lines[0] == "关于印发《江苏省制造业贷款财政贴息实施方案》的通知"
+    assert source.lines[1] == "苏工信综合〔2024〕98号"
+
+
+def test_line_numbers_are_the_files_own(tmp_path):
+    path = tmp_path / "crlf.txt"
+    path.write_bytes("第一行\r\n\r\n第三行\r\n".encode())
+    assert read_source(path).lines == ["第一行", "", "第三行"]
+
+
+def test_docx_paragraphs_and_tables_in_order(tmp_path):
+    document = docx.Document()
+    document.add_paragraph("关于开展稳岗补贴工作的通知")
+    table = document.add_table(rows=2, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "项目", "标准"
+    table.cell(1, 0).text, table.cell(1, 1).text = "稳岗补贴", "每人1500元"
+    document.add_paragraph("特此通知。")
+    path = tmp_path / "notice.docx"
+    document.save(path)
+    source = read_source(path)
+    assert source.format == "docx"
+    assert source.lines == ["关于开展稳岗补贴工作的通知", "项目\t标准", "稳岗补贴\t每人1500元", "特此通知。"]
+
+
+def test_pdf_text_layer_with_page_breaks(tmp_path):
+    path = tmp_path / "two_pages.pdf"
+    path.write_bytes(make_pdf([["Article 1 first line", "second line"], ["page two"]]))
+    source = read_source(path)
+    assert source.format == "pdf"
+    assert [line for line in source.lines if line.strip("\f")] == ["Article 1 first line", "second line",
+                                                                      "page two"]
+    assert "\f" in source.lines  # the page break survives, for cleaning to note
+
+
+def test_html_blocks_become_lines_and_scripts_vanish(tmp_path):
+    path = tmp_path / "page.html"
+    path.write_text("<html><head><title>x</title><script>var a=1;</script></head><body>"
+                    "<h1>关于发展银发经济的意见</h1><p>国办发〔2024〕1号</p>"
+                    "<table><tr><td>一</td><td>二</td></tr></table></body></html>", encoding="utf-8")
+    source = read_source(path)
+    assert source.lines == ["关于发展银发经济的意见", "国办发〔2024〕1号", "一\t二"]
+
+
+@pytest.mark.parametrize(("name", "content", "reason"), [
+    ("empty.txt", b"", "empty file"),
+    ("binary.txt", b"\x00\x01\x02PK\x03\x04" * 100, "binary"),
+    ("latin1.txt", "Café naïve résumé ".encode("cp1252") * 3 + b"\x81\x8d\x8f\x90\x9d" * 40, "not text"),
+    ("whitespace.txt", b"\n\n   \n", "no text"),
+    ("truncated.pdf", make_pdf([["Hello"]])[:200], "damaged or truncated"),
+    ("encrypted.pdf", make_pdf([["secret"]], encrypt=True), "encrypted"),
+    ("blank_pages.pdf", make_pdf([[]]), "no text layer"),
+    ("broken.docx", b"PK\x03\x04 not really a zip", "not a valid .docx"),
+    ("table.xlsx", b"whatever", "unsupported file type"),
+])
+def test_bad_files_give_a_one_line_reason(tmp_path, name, content, reason):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(UnreadableFile) as raised:
+        read_source(path)
+    message = str(raised.value)
+    assert name in message and reason in message and "\n" not in message
+
+
+def test_file_over_the_limit_is_refused_before_reading(tmp_path, monkeypatch):
+    monkeypatch.setenv("HUIQI_MAX_MB", "1")
+    path = tmp_path / "huge.txt"
+    with path.open("wb") as handle:
+        handle.truncate(2 * 1024 * 1024)  # sparse: nothing is read, so nothing needs to be real
+    with pytest.raises(UnreadableFile, match="larger than the 1 MB limit"):
+        read_source(path)
