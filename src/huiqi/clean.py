@@ -204,7 +204,7 @@ def _continues(previous: Line, line: Line, wrap_width: float | None) -> bool:
     if P.is_title_like(text):
         return False  # a title after a paragraph that ends without its full stop
     if wrap_width and previous.width >= wrap_width - 3.5:
-        return not starts_heading and not _is_organ_line(text)
+        return not starts_heading and not _is_organ_line(text) and not P.is_title_like(before)
     if starts_heading:
         return False
     width = P.display_width(before)

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from huiqi import organs, regions
 from huiqi import patterns as P
 from huiqi.layout import Layout
-from huiqi.split import DocumentSpan, is_organ_line, norm_title, similarity
+from huiqi.split import DocumentSpan, is_organ_line, norm_title
 
 _DATE = P.DATE.pattern
 _FROM = (re.compile(rf"自\s*({_DATE})\s*起(?:施行|实施|执行|生效)"),
@@ -65,7 +65,7 @@ def _title(layout: Layout, span: DocumentSpan, warnings: list[str]) -> str:
         first = layout.lines[layout.body_start if layout.body_start < len(layout.lines) else 0].text
         warnings.append("no title found; the first line stands in for it")
         return first[:60]
-    if span.toc_title and similarity(title, span.toc_title) < 0.9:
+    if span.toc_title and norm_title(title) != norm_title(span.toc_title):
         warnings.append(f"the table of contents gives the title as 「{span.toc_title}」")
     return title
 

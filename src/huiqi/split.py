@@ -310,8 +310,6 @@ def _accept(lines: list[Line], candidates: list[_Candidate], has_toc: bool) -> l
         current = accepted[-1] if accepted else None
         if current and candidate.start <= current.title_last:
             continue
-        if current and current.kind == "order" and candidate.start - current.start <= 12 and not candidate.toc:
-            continue  # the regulation's own title under its 令 header
         if candidate.kind == "order" or candidate.toc:
             accepted.append(candidate)
             continue

@@ -1,0 +1,3 @@
+from huiqi.cli import app
+
+app(prog_name="huiqi")

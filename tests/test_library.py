@@ -1,0 +1,126 @@
+"""Storage through the Library: one transaction per file, same bytes are a no-op, a changed file replaces."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from conftest import pdf_lines
+from huiqi import store as store_module
+from huiqi.errors import NotFound
+
+COMPILATION = """国务院办公厅关于加快构建废弃物循环利用体系的意见
+国办发〔2024〕7号
+各省、自治区、直辖市人民政府：
+一、总体要求。加快构建废弃物循环利用体系。
+国务院办公厅
+2024年2月6日
+国家发展改革委关于进一步完善分时电价机制的通知
+发改价格〔2021〕1093号
+各省、自治区、直辖市发展改革委：
+一、优化峰谷电价机制。
+国家发展改革委
+2021年7月26日"""
+
+
+def write(path, text):
+    path.write_text("\n".join(pdf_lines(text)), encoding="utf-8")
+    return path
+
+
+def table_counts(library) -> dict:
+    with sqlite3.connect(library.home / "huiqi.db") as connection:
+        return {t: connection.execute(f"select count(*) from {t}").fetchone()[0]
+                for t in ("sources", "documents", "provisions")}
+
+
+def test_ingest_stores_documents_and_provisions(library, tmp_path):
+    result = library.ingest_file(write(tmp_path / "a.txt", COMPILATION))
+    assert (result.status, result.documents) == ("ingested", 2)
+    assert result.provisions == table_counts(library)["provisions"] > 0
+    documents = library.documents()
+    assert [d.doc_number for d in documents] == ["国办发〔2024〕7号", "发改价格〔2021〕1093号"]
+    loaded = library.document(documents[0].id)
+    assert [p.eid for p in loaded.provisions] == ["preamble", "sec_1", "signature"]
+
+
+def test_the_same_bytes_again_change_nothing(library, tmp_path):
+    path = write(tmp_path / "a.txt", COMPILATION)
+    library.ingest_file(path)
+    before = (table_counts(library), [d.id for d in library.documents()], library.sources()[0]["ingested_at"])
+    result = library.ingest_file(path)
+    assert result.status == "unchanged"
+    assert (table_counts(library), [d.id for d in library.documents()], library.sources()[0]["ingested_at"]) == before
+
+
+def test_a_changed_file_replaces_its_earlier_version(library, tmp_path):
+    path = write(tmp_path / "a.txt", COMPILATION)
+    library.ingest_file(path)
+    write(path, COMPILATION.split("国家发展改革委关于")[0])
+    result = library.ingest_file(path)
+    assert (result.status, result.documents) == ("replaced", 1)
+    assert table_counts(library)["sources"] == 1
+    assert [d.doc_number for d in library.documents()] == ["国办发〔2024〕7号"]
+
+
+def test_ids_are_stable_across_reingest_and_line_shifts(library, tmp_path):
+    path = write(tmp_path / "a.txt", COMPILATION)
+    library.ingest_file(path)
+    ids = [d.id for d in library.documents()]
+    write(path, "2024年惠企政策汇编\n" + COMPILATION)
+    library.ingest_file(path)
+    assert [d.id for d in library.documents()] == ids
+
+
+def test_a_failure_while_writing_leaves_the_library_as_it_was(library, tmp_path, monkeypatch):
+    path = write(tmp_path / "a.txt", COMPILATION)
+    library.ingest_file(path)
+    before = table_counts(library)
+    write(path, COMPILATION.replace("2021年7月26日", "2021年7月27日"))
+
+    real_insert = store_module.insert
+
+    def failing_insert(table):
+        if table is store_module.ProvisionRow:
+            raise RuntimeError("disk full")
+        return real_insert(table)
+
+    monkeypatch.setattr(store_module, "insert", failing_insert)
+    result = library.ingest_file(path)
+    assert result.status == "failed" and "internal error" in result.error
+    assert table_counts(library) == before
+    assert library.documents()[1].date.isoformat() == "2021-07-26"
+
+
+def test_other_files_still_ingest_when_one_cannot_be_read(library, tmp_path):
+    (tmp_path / "empty.txt").write_bytes(b"")
+    write(tmp_path / "good.txt", COMPILATION)
+    results = library.ingest([tmp_path])
+    assert {r.file: r.status for r in results} == {"empty.txt": "failed", "good.txt": "ingested"}
+    assert "empty file" in next(r.error for r in results if r.file == "empty.txt")
+
+
+def test_a_file_with_no_recognisable_document_is_refused(library, tmp_path):
+    path = tmp_path / "prose.txt"
+    path.write_text("今天天气很好\n我们去公园散步\n晚上吃了饺子\n", encoding="utf-8")
+    result = library.ingest_file(path)
+    assert (result.status, result.exit_code) == ("failed", 3)
+    assert "no policy document recognised" in result.error
+    assert table_counts(library) == {"sources": 0, "documents": 0, "provisions": 0}
+
+
+def test_remove_a_source(library, tmp_path):
+    library.ingest_file(write(tmp_path / "a.txt", COMPILATION))
+    assert len(library.remove("a.txt")) == 2
+    assert table_counts(library) == {"sources": 0, "documents": 0, "provisions": 0}
+    with pytest.raises(NotFound):
+        library.remove("a.txt")
+
+
+def test_home_comes_from_the_environment(tmp_path, monkeypatch):
+    from huiqi.library import Library
+
+    monkeypatch.setenv("HUIQI_HOME", str(tmp_path / "elsewhere"))
+    assert Library().home == tmp_path / "elsewhere"
+    assert (tmp_path / "elsewhere" / "huiqi.db").exists()

@@ -1,0 +1,161 @@
+"""Metadata read off each document's layout: 标题, 文号, 发文机关, 成文日期, genre, level/region, validity."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from conftest import one_document
+from huiqi.metadata import genre_of
+
+
+def notice(title: str, number: str = "", body: str = "一、总体要求。做好相关工作。", signature: str = "国务院办公厅",
+           day: str = "2024 年 2 月 6 日") -> str:
+    return "\n".join(x for x in (title, number, "各省、自治区、直辖市人民政府：", body, signature, day) if x)
+
+
+@pytest.mark.parametrize(("printed", "expected"), [
+    ("国办发〔2024〕7 号", "国办发〔2024〕7号"),
+    ("自然资发[2023]166 号", "自然资发〔2023〕166号"),
+    ("浙经信（2024）33号", "浙经信〔2024〕33号"),
+    ("自然资发 〔2023〕69 号", "自然资发〔2023〕69号"),
+    ("（苏政办发〔2024〕10号）", "苏政办发〔2024〕10号"),
+    ("漯商〔２０２４〕８号", "漯商〔2024〕8号"),
+    ("财政部 税务总局公告2023年第7号", "财政部税务总局公告2023年第7号"),
+    ("2021 年第 41 号", "2021年第41号"),
+])
+def test_doc_number_variants_are_normalised(printed, expected):
+    document = one_document(notice("国务院办公厅关于加快构建废弃物循环利用体系的意见", printed))
+    assert document.doc_number == expected
+
+
+def test_a_doc_number_cited_in_the_text_is_not_the_documents_own():
+    document = one_document(notice("国务院办公厅关于加快构建废弃物循环利用体系的意见",
+                                   body="一、按照《国务院关于印发XX的通知》（国发〔2021〕4号）要求做好工作。"))
+    assert document.doc_number is None
+
+
+def test_issuers_come_from_the_signature_block_one_per_organ():
+    document = one_document(notice("国家发展改革委等部门关于实施促进民营经济发展近期若干举措的通知",
+                                   signature="国家发展改革委\n工业和信息化部 财政部\n生 态 环 境 部"))
+    assert document.issuers == ["国家发展改革委", "工业和信息化部", "财政部", "生态环境部"]
+    assert document.title == "国家发展改革委等部门关于实施促进民营经济发展近期若干举措的通知"
+
+
+def test_issuers_fall_back_to_the_title_prefix_and_split_run_together_names():
+    text = """国家发展改革委国家统计局国家能源局关于加强绿色电力证书与节能降碳政策衔接的通知
+发改环资〔2024〕113号
+各省、自治区、直辖市发展改革委：
+一、总体要求。做好衔接工作。"""
+    document = one_document(text)
+    assert document.issuers == ["国家发展改革委", "国家统计局", "国家能源局"]
+    assert document.date is None
+    assert "no 成文日期 found" in document.warnings
+
+
+def test_lead_issuer_only_is_flagged():
+    document = one_document("""商务部等9部门关于健全废旧家电家具等再生资源回收体系的通知
+各省、自治区、直辖市人民政府：
+一、总体要求。做好回收工作。""")
+    assert document.issuers == ["商务部"]
+    assert any("lead issuer" in w for w in document.warnings)
+
+
+def test_order_issuer_number_and_date():
+    document = one_document("""中华人民共和国国务院令
+第 744 号
+《建设工程抗震管理条例》已经国务院常务会议通过，现予公布。
+总理 李克强
+2021 年 7 月 19 日
+建设工程抗震管理条例
+第一章 总 则
+第一条 为了提高建设工程抗震防灾能力，制定本条例。""")
+    assert (document.issuers, document.doc_number, document.date) == (["国务院"], "国务院令第744号", date(2021, 7, 19))
+    assert document.genre == "条例"
+
+
+def test_regulation_with_its_order_in_a_bracketed_line_under_the_title():
+    document = one_document("""社会组织名称管理办法
+(中华人民共和国民政部令第69号已经2024年1月4日民政部部务会议通过，1月8日公布，自2024年5月1日起施行)
+第一条 为了规范社会组织名称管理，制定本办法。
+第二条 本办法自2024年5月1日起施行。""")
+    assert document.doc_number == "民政部令第69号"
+    assert document.issuers == ["民政部"]
+    assert document.date == date(2024, 1, 8)  # the day it was issued (公布), not the day it was adopted
+    assert document.effective_from == date(2024, 5, 1)
+
+
+def test_date_under_the_title_when_there_is_no_signature():
+    document = one_document("""中共中央 国务院关于促进民营经济发展壮大的意见
+（2023 年 7 月 14 日）
+民营经济是推进中国式现代化的生力军。
+一、总体要求。坚持“两个毫不动摇”。""")
+    assert document.date == date(2023, 7, 14)
+    assert document.issuers == ["中共中央", "国务院"]
+
+
+def test_signature_date_in_chinese_numerals():
+    document = one_document(notice("漯河市人民政府办公室关于实施“沙澧英才”计划的若干意见",
+                                   signature="漯河市人民政府办公室", day="二〇二四年五月十日"))
+    assert document.date == date(2024, 5, 10)
+
+
+@pytest.mark.parametrize(("title", "genre"), [
+    ("国务院办公厅关于发展银发经济增进老年人福祉的意见", "意见"),
+    ("工业和信息化部等七部门关于推动未来产业创新发展的实施意见", "意见"),
+    ("省政府办公厅关于印发加快打造“水运江苏”三年行动计划（2024—2026年）的通知", "通知"),
+    ("温室气体自愿减排交易管理办法（试行）", "办法"),
+    ("建设工程抗震管理条例", "条例"),
+    ("我国支持科技创新主要税费优惠政策指引", "指引"),
+    ("中华人民共和国中小企业促进法", "法"),
+])
+def test_genre_is_the_titles_last_word(title, genre):
+    assert genre_of(title) == genre
+
+
+@pytest.mark.parametrize(("signature", "region", "code", "level"), [
+    ("国务院办公厅", "全国", "100000", "national"),
+    ("江苏省财政厅\n江苏省市场监督管理局", "江苏省", "320000", "provincial"),
+    ("漯河市人民政府", "漯河市", "411100", "municipal"),
+    ("舞阳县人民政府", "舞阳县", "411121", "county"),
+    ("中共江苏省委\n江苏省人民政府", "江苏省", "320000", "provincial"),
+])
+def test_level_and_region_follow_the_lead_issuer(signature, region, code, level):
+    document = one_document(notice("关于做好2024年度稳岗工作的通知", signature=signature))
+    assert (document.region, document.region_code, document.level) == (region, code, level)
+
+
+@pytest.mark.parametrize(("body", "title", "start", "end"), [
+    ("一、本办法自2024年7月1日起施行，有效期至2026年12月31日。", "关于印发XX办法的通知", date(2024, 7, 1),
+     date(2026, 12, 31)),
+    ("一、本通知自印发之日起施行。", "关于做好稳岗工作的通知", date(2024, 2, 6), None),
+    ("一、本公告执行期限延长至2027年12月31日。", "关于延续实施残疾人就业保障金优惠政策的公告", None, date(2027, 12, 31)),
+    ("一、本办法自2024年5月1日起施行，有效期3年。", "关于印发XX办法的通知", date(2024, 5, 1), date(2027, 4, 30)),
+    ("一、加快建设。", "关于印发加快打造“水运江苏”三年行动计划（2024—2026年）的通知", date(2024, 1, 1),
+     date(2026, 12, 31)),
+])
+def test_effective_dates(body, title, start, end):
+    document = one_document(notice(title, body=body))
+    assert (document.effective_from, document.effective_to) == (start, end)
+
+
+def test_attachment_titles_from_the_attachment_note_and_the_printed_attachment():
+    document = one_document("""关于开展2024年度科技创新券申领兑付工作的通知
+各县区科技主管部门：
+一、做好申领工作。
+附件：1. 漯河市科技创新券申领表
+2. 漯河市科技创新服务机构备案表（略）
+漯河市科学技术局
+2024 年 4 月 22 日""")
+    assert document.attachments == ["漯河市科技创新券申领表", "漯河市科技创新服务机构备案表"]
+
+
+def test_bare_province_organs_take_the_region_of_the_compilation(tmp_path):
+    from conftest import documents_of
+
+    documents = documents_of(notice("江苏省财政厅关于实施“苏质贷”小微企业贴息政策的通知", signature="江苏省财政厅")
+                             + "\n" + notice("省工信厅 省财政厅关于加快推进技术创新示范企业建设的实施意见",
+                                             signature="省工信厅\n省财政厅", day="2024年3月1日"))
+    assert [d.region for d in documents] == ["江苏省", "江苏省"]
+    assert any("region taken from the compilation" in w for w in documents[1].warnings)

@@ -1,0 +1,126 @@
+"""The provision tree: eIds, nesting, labels, citations and source spans."""
+
+from __future__ import annotations
+
+from conftest import one_document
+
+REGULATION = """江苏省促进中小企业发展条例
+（2024年3月1日江苏省人民代表大会常务委员会通过）
+第一编 总则
+第一章 一般规定
+第一条 为了促进中小企业发展，制定本条例。
+第二条 本条例所称中小企业，是指依法设立的企业。
+前款所称企业，包括个体工商户。
+第二章 扶持措施
+第一节 资金支持
+第三条 县级以上人民政府应当安排下列资金：
+（一）中小企业发展专项资金；
+（二）贷款贴息资金，包括：
+1.设备贷款贴息；
+2.首贷贴息。
+第三条之一 依照本条例第三条规定安排的资金，不得挪作他用。
+第四条 贴息资金按照贷款利息计算，贴息比例不超过贷款利息的1.5倍
+以内的部分，按照11.5.14.2的规定执行。"""
+
+NOTICE = """关于实施“苏质贷”小微企业贴息政策的通知
+苏财金〔2024〕25号
+各设区市财政局：
+为支持小微企业发展，现就有关事项通知如下。
+一、贴息对象
+（一）支持范围。江苏省内的小微企业。
+1.已获得“苏质贷”贷款；
+2.信用良好。
+（1）近三年无失信记录；
+（二）贴息标准。按贷款额的1%给予贴息。
+二、工作要求
+（三）加强宣传。各地要做好政策宣传。
+附件：“苏质贷”贴息申请表
+江苏省财政厅
+2024年3月19日
+“苏质贷”贴息申请表
+企业名称：
+联系电话："""
+
+
+def provisions(text: str) -> dict:
+    return {p.eid: p for p in one_document(text).provisions}
+
+
+def test_regulation_eids_follow_akoma_ntoso():
+    found = provisions(REGULATION)
+    assert list(found)[:5] == ["part_1", "part_1__chp_1", "part_1__chp_1__art_1", "part_1__chp_1__art_2",
+                               "part_1__chp_1__art_2__para_1"]
+    for eid in ("part_1__chp_1__art_2__para_2", "part_1__chp_2__sec_1__art_3", "part_1__chp_2__sec_1__art_3__point_2",
+                "part_1__chp_2__sec_1__art_3__point_2__item_1", "part_1__chp_2__sec_1__art_3-1"):
+        assert eid in found, eid
+
+
+def test_labels_headings_and_text_are_kept_apart():
+    found = provisions(REGULATION)
+    chapter = found["part_1__chp_2"]
+    assert (chapter.kind, chapter.num, chapter.heading, chapter.text) == ("chapter", "第二章", "扶持措施", "")
+    article = found["part_1__chp_1__art_1"]
+    assert (article.kind, article.num, article.text) == ("article", "第一条", "为了促进中小企业发展，制定本条例。")
+    assert found["part_1__chp_2__sec_1__art_3__point_1"].num == "（一）"
+    assert found["part_1__chp_2__sec_1__art_3-1"].num == "第三条之一"
+
+
+def test_paragraphs_of_an_article_are_para_nodes_with_their_own_lines():
+    found = provisions(REGULATION)
+    first, second = found["part_1__chp_1__art_2__para_1"], found["part_1__chp_1__art_2__para_2"]
+    assert second.text == "前款所称企业，包括个体工商户。"
+    assert first.first_line < second.first_line
+    assert found["part_1__chp_1__art_2"].text == ""
+
+
+def test_cross_references_and_decimals_are_not_headings():
+    found = provisions(REGULATION)
+    assert found["part_1__chp_2__sec_1__art_3-1"].text.startswith("依照本条例第三条规定")
+    assert found["part_1__chp_2__sec_1__art_4"].text == (
+        "贴息资金按照贷款利息计算，贴息比例不超过贷款利息的1.5倍以内的部分，按照11.5.14.2的规定执行。")
+    assert not any(eid.endswith("art_3-1__point_1") for eid in found)
+
+
+def test_regulation_citations():
+    found = provisions(REGULATION)
+    assert found["part_1__chp_1__art_2__para_2"].citation == "《江苏省促进中小企业发展条例》第二条第二款"
+    assert found["part_1__chp_2__sec_1__art_3__point_2"].citation == "《江苏省促进中小企业发展条例》第三条第二项"
+    assert found["part_1__chp_2"].citation == "《江苏省促进中小企业发展条例》第一编第二章"  # chapters count within a 编
+
+
+def test_gongwen_outline_eids_and_citations():
+    found = provisions(NOTICE)
+    assert "sec_1__item_1__sub_2__point_1" in found
+    item = found["sec_1__item_1"]
+    assert (item.kind, item.num, item.heading) == ("item", "（一）", "支持范围")
+    assert item.citation == "《关于实施“苏质贷”小微企业贴息政策的通知》一、（一）"
+    assert found["sec_1__item_1__sub_2"].citation == "《关于实施“苏质贷”小微企业贴息政策的通知》一、（一）2."
+    assert found["sec_2__item_3"].num == "（三）"  # numbering that continues across sections
+
+
+def test_preamble_signature_and_attachments():
+    found = provisions(NOTICE)
+    assert found["preamble"].text == "各设区市财政局：\n为支持小微企业发展，现就有关事项通知如下。"
+    assert found["signature"].text == "江苏省财政厅\n2024年3月19日"
+    assert found["attachment_list"].text == "附件：“苏质贷”贴息申请表"
+    attachment = found["att_1"]
+    assert (attachment.kind, attachment.heading) == ("attachment", "“苏质贷”贴息申请表")
+    assert attachment.text == "企业名称：\n联系电话："
+    assert attachment.citation == "《“苏质贷”贴息申请表》"
+
+
+def test_spans_point_at_original_lines_and_contain_children():
+    document = one_document(NOTICE)
+    by_eid = {p.eid: p for p in document.provisions}
+    section = by_eid["sec_1"]
+    assert section.first_line == 9  # pdf_lines: text line n sits on line 2n - 1
+    assert section.last_line >= by_eid["sec_1__item_2"].last_line
+    first, last = document.source_lines
+    assert all(first <= p.first_line <= p.last_line <= last for p in document.provisions)
+
+
+def test_order_of_provisions_is_reading_order():
+    document = one_document(REGULATION)
+    assert [p.order for p in document.provisions] == list(range(len(document.provisions)))
+    starts = [p.first_line for p in document.provisions if p.kind == "article"]
+    assert starts == sorted(starts)
