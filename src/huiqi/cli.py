@@ -198,6 +198,26 @@ def eval_catalog(gold: Path,
     out.print(report.render(verbose))
 
 
+@eval_app.command("search")
+@handles_errors
+def eval_search(qa: Path,
+                corpus: Annotated[Path, typer.Option(help="Folder holding the files the questions name.")] = Path(
+                    "../shared/corpus"),
+                as_json: JsonOption = False, verbose: Annotated[bool, typer.Option("-v")] = False) -> None:
+    """Recall@1/5/10 and MRR on a question set (JSON Lines with question, quote, source), for huiqi and, in the
+    same run, for 500-character chunks + BM25 (bm25s) over jieba tokens.
+
+    Example: huiqi eval search eval/search_qa.jsonl --corpus ../shared/corpus
+    """
+    from huiqi.evaluate import score_search
+
+    report = score_search(qa, corpus)
+    if as_json:
+        emit_json(report.to_dict())
+        return
+    out.print(report.render(verbose))
+
+
 @bench_app.command("ingest")
 @handles_errors
 def bench_ingest(paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders.")] = None,

@@ -151,3 +151,79 @@ def title_artefacts(title: str) -> list[str]:
     if title.count("（") != title.count("）") or title.count("《") != title.count("》"):
         found.append("unbalanced brackets")
     return found
+
+
+# Search ------------------------------------------------------------------------------------------------------
+
+@dataclass
+class SearchReport:
+    questions: int
+    systems: dict[str, dict[str, float]]  # system → metric → value
+    misses: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"questions": self.questions, "systems": self.systems, "misses": self.misses}
+
+    def render(self, verbose: bool = False) -> str:
+        lines = [f"search: {self.questions} questions", f"{'system':<34}{'R@1':>7}{'R@5':>7}{'R@10':>7}{'MRR':>7}"
+                                                                   f"{'p50 ms':>9}"]
+        for name, m in self.systems.items():
+            lines.append(f"{name:<34}{m['recall@1']:>7.3f}{m['recall@5']:>7.3f}{m['recall@10']:>7.3f}"
+                         f"{m['mrr']:>7.3f}{m['p50_ms']:>9.2f}")
+        if verbose:
+            lines += ["", *self.misses]
+        return "\n".join(lines)
+
+
+def match_key(text: str) -> str:
+    """Quotes are matched after the normalisation search applies, without any whitespace."""
+    from huiqi.search.tokens import normalise
+
+    return re.sub(r"\s+", "", normalise(text))
+
+
+def score_search(qa_path: Path, corpus: Path, dense: bool = False) -> SearchReport:
+    import statistics
+    import tempfile
+    import time
+
+    from huiqi.library import Library
+    from huiqi.search.baseline import ChunkBM25
+
+    questions = load_jsonl(qa_path)
+    names = sorted({q["source"] for q in questions})
+    files = [_locate(corpus, qa_path, name) for name in names]
+    ranks: dict[str, list[int | None]] = {"huiqi (lexical)": [], "baseline: 500-char chunks + BM25": []}
+    took: dict[str, list[float]] = {name: [] for name in ranks}
+    misses: list[str] = []
+    with tempfile.TemporaryDirectory() as home:
+        library = Library(home)
+        library.ingest(files)
+        baseline = ChunkBM25({f.name: "\n".join(read.read_source(f).lines) for f in files})
+        for question in questions:
+            quote = match_key(question["quote"])
+            started = time.perf_counter()
+            hits = library.search(question["question"], k=10).hits
+            took["huiqi (lexical)"].append((time.perf_counter() - started) * 1000)
+            rank = next((i for i, h in enumerate(hits, 1) if quote in match_key(h.text)), None)
+            ranks["huiqi (lexical)"].append(rank)
+            if rank != 1:
+                top = hits[0].citation if hits else "no hit"
+                want = f"want 「{question['quote'][:24]}」 in 《{question['doc_title'][:30]}》"
+                misses.append(f"{question['id']} rank {rank}: {question['question']} | {want} | top: {top[:60]}")
+            started = time.perf_counter()
+            chunks = baseline.search(question["question"], k=10)
+            took["baseline: 500-char chunks + BM25"].append((time.perf_counter() - started) * 1000)
+            ranks["baseline: 500-char chunks + BM25"].append(
+                next((i for i, c in enumerate(chunks, 1) if quote in match_key(c.text)), None))
+    systems = {name: {**_rank_metrics(values), "p50_ms": statistics.median(took[name])}
+               for name, values in ranks.items()}
+    return SearchReport(len(questions), systems, misses)
+
+
+def _rank_metrics(ranks: list[int | None]) -> dict[str, float]:
+    count = len(ranks) or 1
+    return {"recall@1": sum(1 for r in ranks if r == 1) / count,
+            "recall@5": sum(1 for r in ranks if r and r <= 5) / count,
+            "recall@10": sum(1 for r in ranks if r and r <= 10) / count,
+            "mrr": sum(1 / r for r in ranks if r) / count}

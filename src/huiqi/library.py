@@ -14,9 +14,11 @@ from pathlib import Path
 import platformdirs
 
 from huiqi import read
-from huiqi.errors import HuiqiError, NoDocuments, UnreadableFile
+from huiqi.errors import BadRequest, HuiqiError, NoDocuments, UnreadableFile
 from huiqi.parse import ParsedSource, parse_source
 from huiqi.records import Document
+from huiqi.search import Filters, SearchIndex, SearchResult
+from huiqi.search.terms import grow
 from huiqi.store import Store
 
 
@@ -50,6 +52,17 @@ class Library:
         self.home = Path(home) if home else default_home()
         self.home.mkdir(parents=True, exist_ok=True)
         self.store = Store(f"sqlite:///{self.home / 'huiqi.db'}")
+        self._index: SearchIndex | None = None
+
+    @property
+    def index(self) -> SearchIndex:
+        """The search index, opened on first use; rebuilt from the store if it is missing or stale."""
+        if self._index is None:
+            self._index = SearchIndex(self.home / "index")
+            stale = (self.home / "index" / "STALE").exists()
+            if stale or (self._index.count() == 0 and self.store.counts()["provisions"]):
+                self.rebuild_index()
+        return self._index
 
     # Ingest ----------------------------------------------------------------------------------------------
 
@@ -73,7 +86,9 @@ class Library:
                 return IngestResult(path.name, "unchanged", seconds=time.perf_counter() - started)
             parsed = parse_source(source)
             check_recognised(parsed)
+            index = self.index  # opened (and, if stale, rebuilt) before the store changes
             removed = self.store.replace_source(parsed)
+            self._update_index(index, removed, parsed.documents)
         except HuiqiError as exc:
             return IngestResult(path.name, "failed", error=str(exc), exit_code=exc.exit_code,
                                 seconds=time.perf_counter() - started)
@@ -88,7 +103,39 @@ class Library:
             removed_ids=removed, added_ids=[d.id for d in documents])
 
     def remove(self, source_name: str) -> list[str]:
-        return self.store.remove_source(source_name)
+        index = self.index
+        removed = self.store.remove_source(source_name)
+        self._update_index(index, removed, [])
+        return removed
+
+    def _update_index(self, index: SearchIndex, removed: list[str], documents: list[Document]) -> None:
+        """Bring the index in step with a write that the store has committed. Should the index fail, a STALE
+        mark makes the next use rebuild it from the store, the source of truth."""
+        try:
+            if index.count() == 0 and documents:
+                index.grow_terms(grow(_texts(documents), index.segmenter))
+            index.update(removed, ((d, p) for d in documents for p in d.provisions))
+        except Exception:
+            (self.home / "index" / "STALE").touch()
+            raise
+
+    def rebuild_index(self) -> int:
+        """Re-grow the dictionary from the whole library and re-index every provision."""
+        index = self._index or SearchIndex(self.home / "index")
+        self._index = index
+        documents: dict[str, Document] = {}
+        for document, provision in self.store.provisions():
+            documents.setdefault(document.id, document).provisions.append(provision)
+        index.grow_terms(grow(_texts(documents.values()), index.segmenter))
+        index.clear()
+        added = index.update([], ((d, p) for d in documents.values() for p in d.provisions))
+        (self.home / "index" / "STALE").unlink(missing_ok=True)
+        return added
+
+    def search(self, query: str, k: int = 10, filters: Filters | None = None, group: bool = False) -> SearchResult:
+        if not query.strip():
+            raise BadRequest("empty query; type a few words, e.g. 贷款贴息")
+        return self.index.search(query, k=k, filters=filters, group=group)
 
     # Read ------------------------------------------------------------------------------------------------
 
@@ -110,6 +157,10 @@ class Library:
 
     def summary(self) -> dict[str, int]:
         return self.store.counts()
+
+
+def _texts(documents: Iterable[Document]) -> Iterable[str]:
+    return (p.text for d in documents for p in d.provisions if p.text)
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:

@@ -1,0 +1,5 @@
+"""Search: provision-level Chinese retrieval (tantivy BM25 over words, title paths and bigrams)."""
+
+from huiqi.search.index import Filters, Hit, SearchIndex, SearchResult
+
+__all__ = ["Filters", "Hit", "SearchIndex", "SearchResult"]

@@ -1,0 +1,298 @@
+"""The provision index: one tantivy document per provision, BM25 over pre-segmented words, the title path
+(document title and ancestor headings) and character bigrams, with filter fields for region, level, issuer,
+genre, dates and validity. Stored beside the SQLite file under HUIQI_HOME/index and kept in step with it:
+ingesting a file replaces its documents here too."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+
+import tantivy
+
+from huiqi import organs, regions
+from huiqi.errors import BadRequest
+from huiqi.records import Document, Provision
+from huiqi.search.query import understand
+from huiqi.search.tokens import Segmenter, bigrams, hand_kept_terms, normalise
+
+SCHEMA_VERSION = "1"
+# Field weights, fixed by reasoning rather than tuned to the evaluation set: the provision's own words count
+# most, the document title and headings above it tell what it is about, bigrams catch what segmentation misses.
+WORDS_BOOST, PATH_BOOST, GRAMS_BOOST = 1.0, 0.35, 0.3
+NOT_INDEXED = ("signature", "attachment_list")
+PASSAGE_CHARS = 160  # about two or three sentences
+PASSAGES_PER_HIT = 4
+NO_END = 99991231
+
+
+@dataclass
+class Filters:
+    region: str | None = None  # a name (江苏, 苏州市) or a GB/T 2260 code; national policies always match
+    level: str | None = None  # national | provincial | municipal | county
+    issuer: str | None = None  # any name of the organ: 发改委 finds 国家发展改革委
+    genre: str | None = None  # 通知, 意见, 办法 …
+    date_from: date | None = None
+    date_to: date | None = None
+    in_force: date | None = None  # effective on this day
+
+
+@dataclass
+class Hit:
+    doc_id: str
+    doc_title: str
+    eid: str
+    citation: str
+    text: str
+    score: float
+    source: str
+    source_lines: list[int]
+    related: list[dict] = field(default_factory=list)  # other hits in the same document, when grouped
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        if not self.related:
+            data.pop("related")
+        data["score"] = round(self.score, 4)
+        return data
+
+
+@dataclass
+class SearchResult:
+    query: str
+    took_ms: float
+    hits: list[Hit]
+
+    def to_dict(self) -> dict:
+        return {"query": self.query, "took_ms": round(self.took_ms, 2), "hits": [h.to_dict() for h in self.hits]}
+
+
+def _schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    for name in ("doc_id", "source", "region_code", "region_path", "level", "genre", "issuer"):
+        builder.add_text_field(name, stored=False, tokenizer_name="raw", index_option="basic")
+    for name in ("words", "path", "grams"):
+        builder.add_text_field(name, tokenizer_name="ws", index_option="freq")
+    for name in ("date", "eff_from", "eff_to"):
+        builder.add_integer_field(name, indexed=True, fast=True)
+    builder.add_bytes_field("payload", stored=True)
+    return builder.build()
+
+
+class SearchIndex:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.schema = _schema()
+        version = path / "VERSION"
+        if path.exists() and (not version.exists() or version.read_text().strip() != SCHEMA_VERSION):
+            shutil.rmtree(path)  # an index from another schema: drop it; `huiqi index --rebuild` refills it
+        path.mkdir(parents=True, exist_ok=True)
+        version.write_text(SCHEMA_VERSION)
+        self.index = tantivy.Index(self.schema, path=str(path))
+        self.index.register_tokenizer("ws", tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build())
+        self.segmenter = Segmenter(hand_kept_terms())
+        self.segmenter.add_terms(self.grown_terms())
+
+    # Dictionary ----------------------------------------------------------------------------------------------
+
+    def grown_terms(self) -> list[str]:
+        file = self.path / "grown_terms.txt"
+        return file.read_text(encoding="utf-8").split() if file.exists() else []
+
+    def grow_terms(self, terms: Iterable[str]) -> None:
+        """Remember terms grown from the library; they segment documents indexed from now on."""
+        known = set(self.grown_terms())
+        new = sorted(set(terms) - known - self.segmenter.terms)
+        if new:
+            (self.path / "grown_terms.txt").write_text("\n".join(sorted(known | set(new))), encoding="utf-8")
+            self.segmenter.add_terms(new)
+
+    # Writing ---------------------------------------------------------------------------------------------------
+
+    def update(self, remove_doc_ids: Iterable[str], items: Iterable[tuple[Document, Provision]]) -> int:
+        """Drop some documents and add provisions, in one commit. Returns the number of provisions added."""
+        writer = self.index.writer(heap_size=200_000_000, num_threads=1)
+        for doc_id in remove_doc_ids:
+            writer.delete_documents_by_term("doc_id", doc_id)
+        added = 0
+        paths: dict[tuple[str, str], str] = {}
+        for document, provision in items:
+            head = " ".join(x for x in (provision.num, provision.heading) if x)
+            paths[(document.id, provision.eid)] = head
+            if provision.kind in NOT_INDEXED or not (provision.text or provision.heading):
+                continue
+            for passage in passages(provision.text or provision.heading):
+                writer.add_document(self._document(document, provision, paths, passage))
+            added += 1
+        writer.commit()
+        writer.wait_merging_threads()
+        self.index.reload()
+        return added
+
+    def clear(self) -> None:
+        writer = self.index.writer(heap_size=50_000_000, num_threads=1)
+        writer.delete_all_documents()
+        writer.commit()
+        writer.wait_merging_threads()
+        self.index.reload()
+
+    def _document(self, document: Document, provision: Provision, paths: dict, passage: str) -> tantivy.Document:
+        ancestors: list[str] = []
+        parent = provision.parent
+        while parent:
+            ancestors.insert(0, paths.get((document.id, parent), ""))
+            parent = parent.rsplit("__", 1)[0] if "__" in parent else None
+        own = normalise(passage if passage == provision.heading else f"{provision.heading} {passage}")
+        path = normalise(" ".join([document.title, *ancestors]))
+        region = regions.lookup_code(document.region_code) if document.region_code else None
+        payload = {"doc_id": document.id, "doc_title": document.title, "eid": provision.eid,
+                   "citation": provision.citation, "text": provision.text or provision.heading,
+                   "source": document.source, "source_lines": [provision.first_line, provision.last_line]}
+        doc = tantivy.Document()
+        doc.add_text("doc_id", document.id)
+        doc.add_text("source", document.source)
+        for code in _region_path(region):
+            doc.add_text("region_path", code)
+        if region:
+            doc.add_text("region_code", region.code)
+        for name, value in (("level", document.level), ("genre", document.genre)):
+            if value:
+                doc.add_text(name, value)
+        for issuer in document.issuers:
+            doc.add_text("issuer", issuer)
+        # The title path goes in front of the provision's own words (DESIGN: "title path and document title
+        # prefixed"), so that a word of the title counts alike for every provision of the document.
+        doc.add_text("words", " ".join(self.segmenter.words(path + " " + own, normalised=True)))
+        doc.add_text("path", " ".join(self.segmenter.words(path, normalised=True)))
+        doc.add_text("grams", " ".join(bigrams(own, normalised=True)))
+        start = document.effective_from or document.date
+        doc.add_integer("date", _day(document.date) or 0)
+        doc.add_integer("eff_from", _day(start) or 0)
+        doc.add_integer("eff_to", _day(document.effective_to) or NO_END)
+        doc.add_bytes("payload", json.dumps(payload, ensure_ascii=False).encode())
+        return doc
+
+    # Reading ---------------------------------------------------------------------------------------------------
+
+    def count(self) -> int:
+        return self.index.searcher().num_docs
+
+    def search(self, query: str, k: int = 10, filters: Filters | None = None, group: bool = False) -> SearchResult:
+        started = time.perf_counter()
+        terms = understand(query, self.segmenter)
+        clauses = [(tantivy.Occur.Should, self._term(field_name, term, weight * boost))
+                   for field_name, boost, source in (("words", WORDS_BOOST, terms.words),
+                                                     ("path", PATH_BOOST, terms.words),
+                                                     ("grams", GRAMS_BOOST, terms.grams))
+                   for term, weight in source.items()]
+        if not clauses:
+            return SearchResult(query, (time.perf_counter() - started) * 1000, [])
+        scoring = tantivy.Query.boolean_query(clauses)
+        restrictions = self._filters(filters or Filters())
+        final = tantivy.Query.boolean_query([(tantivy.Occur.Must, scoring), *restrictions]) if restrictions else scoring
+        searcher = self.index.searcher()
+        limit = k * 5 if group else k
+        found = searcher.search(final, limit=limit * PASSAGES_PER_HIT, count=False).hits
+        hits: list[Hit] = []
+        seen: set[tuple[str, str]] = set()
+        for score, address in found:  # passages arrive best first: a provision counts by its best one
+            payload = json.loads(searcher.doc(address)["payload"][0])
+            key = (payload["doc_id"], payload["eid"])
+            if key in seen:
+                continue
+            seen.add(key)
+            hits.append(Hit(score=float(score), **payload))
+            if len(hits) == limit:
+                break
+        if group:
+            hits = _group(hits)[:k]
+        return SearchResult(query, (time.perf_counter() - started) * 1000, hits)
+
+    def _term(self, field_name: str, term: str, boost: float) -> tantivy.Query:
+        return tantivy.Query.boost_query(tantivy.Query.term_query(self.schema, field_name, term), boost)
+
+    def _filters(self, filters: Filters) -> list[tuple]:
+        must = []
+        if filters.region:
+            region = _resolve_region(filters.region)
+            inside = tantivy.Query.term_query(self.schema, "region_path", region.code)
+            above = tantivy.Query.term_set_query(self.schema, "region_code",
+                                                 [regions.NATIONAL_CODE, *_region_path(region)[1:]])
+            must.append((tantivy.Occur.Must, tantivy.Query.boolean_query(
+                [(tantivy.Occur.Should, inside), (tantivy.Occur.Should, above)])))
+        if filters.level:
+            must.append((tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "level", filters.level)))
+        if filters.genre:
+            must.append((tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "genre", filters.genre)))
+        if filters.issuer:
+            names = list(organs.synonyms().get(filters.issuer, (filters.issuer,)))
+            must.append((tantivy.Occur.Must, tantivy.Query.term_set_query(self.schema, "issuer", names)))
+        if filters.date_from or filters.date_to:
+            must.append((tantivy.Occur.Must, tantivy.Query.range_query(
+                self.schema, "date", tantivy.FieldType.Integer, _day(filters.date_from) or 1,
+                _day(filters.date_to) or NO_END)))
+        if filters.in_force:
+            day = _day(filters.in_force)
+            must.append((tantivy.Occur.Must, tantivy.Query.range_query(
+                self.schema, "eff_from", tantivy.FieldType.Integer, None, day)))
+            must.append((tantivy.Occur.Must, tantivy.Query.range_query(
+                self.schema, "eff_to", tantivy.FieldType.Integer, day, None)))
+        return must
+
+
+def passages(text: str) -> list[str]:
+    """A long provision is indexed as windows of whole sentences, so that the one sentence that answers a
+    question is not drowned by the rest (BM25 normalises by length); a hit counts its best window."""
+    if len(text) <= PASSAGE_CHARS:
+        return [text]
+    sentences = [s for s in re.split(r"(?<=[。；！？\n])", text) if s.strip()]
+    windows, current = [], ""
+    for sentence in sentences:
+        if current and len(current) + len(sentence) > PASSAGE_CHARS:
+            windows.append(current)
+            current = current.split("。")[-2] + "。" if current.count("。") > 1 else ""  # one sentence overlap
+        current += sentence
+    windows.append(current)
+    return windows
+
+
+def _group(hits: list[Hit]) -> list[Hit]:
+    """One hit per document, the best; the document's other hits ride along in `related`."""
+    best: dict[str, Hit] = {}
+    for hit in hits:
+        if hit.doc_id in best:
+            best[hit.doc_id].related.append({"eid": hit.eid, "citation": hit.citation, "score": round(hit.score, 4)})
+        else:
+            best[hit.doc_id] = hit
+    return list(best.values())
+
+
+def _region_path(region: regions.Region | None) -> list[str]:
+    """A region and the regions above it: 320583 → [320583, 320500, 320000]."""
+    if region is None:
+        return []
+    if region.code == regions.NATIONAL_CODE:
+        return [region.code]
+    codes = [region.code]
+    for parent in (region.code[:4] + "00", region.code[:2] + "0000"):
+        if parent not in codes:
+            codes.append(parent)
+    return codes
+
+
+def _resolve_region(value: str) -> regions.Region:
+    value = value.strip()
+    found = regions.lookup_code(value) if value.isdigit() else regions.lookup(value) or regions.region_of(value)
+    if found is None:
+        raise BadRequest(f"unknown region {value!r}; give a name such as 江苏省 or 漯河市, or a GB/T 2260 code")
+    return found
+
+
+def _day(value: date | None) -> int | None:
+    return value.year * 10000 + value.month * 100 + value.day if value else None

@@ -1,0 +1,94 @@
+"""Query understanding: a question in everyday words → weighted words and bigrams to look for.
+
+Spoken padding (请问, 我们公司, 能不能 …) is dropped; abbreviations and everyday words are expanded to the
+words policies use (发改委 → 国家发展改革委 / 国家发展和改革委员会, 小微 → 小型微型, 应届生 → 高校毕业生),
+with a lower weight than the user's own words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+
+from huiqi import organs
+from huiqi.search.tokens import Segmenter, bigrams, normalise
+
+EXPANSION_WEIGHT = 0.5
+
+# Dropped as whole words (after segmentation), never as substrings: '能' goes, '能源' stays.
+STOP_WORDS = frozenset("""
+请问 请教 想问一下 想问 问一下 问问 我想知道 想知道 想了解 了解一下 咨询一下 咨询 帮我查
+帮忙 看看 麻烦 我们公司 我们企业 我们单位 我们厂 我们这 我公司 我司 本公司 我们 咱们 我
+你们 您好 你好 他 他们 她 能不能 可不可以 可以不可以 能否 是否 是不是 有没有 有无 有
+没有 有啥 有什么 是 什么 啥 怎么办 怎么样 怎么 怎样 如何 哪些 哪里 哪个 哪 多少 几个
+几 吗 呢 吧 啊 呀 嘛 哦 呗 了 的 一下 还 还能 还可以 可以 能 会 要 想 需要
+要不要 应该 得 就 都 也 又 再 吧 么 那 这 这个 那个 现在 今年 去年 明年 已经 之前
+之后 时候 一个 一些 给 让 被 把 跟 和
+""".split())
+
+
+@dataclass
+class QueryTerms:
+    words: dict[str, float] = field(default_factory=dict)
+    grams: dict[str, float] = field(default_factory=dict)
+    core: str = ""  # the question without its padding
+
+    def add(self, target: dict[str, float], terms: list[str], weight: float) -> None:
+        for term in terms:
+            target[term] = max(weight, target.get(term, 0.0))
+
+    @property
+    def empty(self) -> bool:
+        return not self.words and not self.grams
+
+
+@dataclass(frozen=True)
+class Rule:
+    triggers: tuple[str, ...]
+    expansions: tuple[str, ...]
+
+
+@cache
+def rules() -> tuple[Rule, ...]:
+    """Synonym rules from data/synonyms.txt plus every central organ's names."""
+    text = resources.files("huiqi").joinpath("data/synonyms.txt").read_text(encoding="utf-8")
+    found: list[Rule] = []
+    for raw in text.splitlines():
+        line = raw.split("#")[0].strip()
+        if "=>" in line:
+            left, right = line.split("=>")
+            found.append(Rule(_terms(left, ","), _terms(right, ",")))
+        elif "|" in line:
+            group = _terms(line, "|")
+            found.append(Rule(group, group))
+    for names in organs.CENTRAL_ORGANS:
+        if len(names) > 1:
+            found.append(Rule(tuple(n for n in names if len(n) >= 2), names))
+    return tuple(found)
+
+
+def _terms(text: str, separator: str) -> tuple[str, ...]:
+    return tuple(normalise(term.strip()) for term in text.split(separator) if term.strip())
+
+
+def understand(query: str, segmenter: Segmenter) -> QueryTerms:
+    text = normalise(query)
+    expansions: list[tuple[str, float]] = []
+    for rule in rules():
+        if any(t in text for t in rule.triggers if len(t) >= 2):
+            fresh = [term for term in rule.expansions if term not in text]
+            # A rule adds at most about two words' worth of weight, however many words it lists.
+            weight = EXPANSION_WEIGHT * min(1.0, 2 / max(1, len(fresh)))
+            expansions += [(term, weight) for term in fresh]
+    core = "".join(" " if token in STOP_WORDS else token for token in segmenter.jieba.cut(text)).strip()
+    terms = QueryTerms(core=core)
+    terms.add(terms.words, segmenter.words(core, normalised=True), 1.0)
+    terms.add(terms.grams, bigrams(core, normalised=True), 1.0)
+    for expansion, weight in expansions:
+        terms.add(terms.words, segmenter.words(expansion, normalised=True), weight)
+        terms.add(terms.grams, bigrams(expansion, normalised=True), weight)
+    if terms.empty:  # a query made only of padding ('怎么办'): search for what was typed
+        terms.add(terms.words, segmenter.words(text, normalised=True), 1.0)
+        terms.add(terms.grams, bigrams(text, normalised=True), 1.0)
+    return terms
