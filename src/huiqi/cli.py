@@ -20,6 +20,7 @@ from rich.table import Table
 
 from huiqi.errors import HuiqiError
 from huiqi.library import IngestResult, Library, expand_paths
+from huiqi.search import Filters
 
 app = typer.Typer(help="惠企 huiqi: turn policy compilations into a searchable policy library.",
                   no_args_is_help=True, add_completion=False, rich_markup_mode=None,
@@ -177,6 +178,104 @@ def remove(source: str, home: HomeOption = None, as_json: JsonOption = False) ->
         emit_json({"source": source, "removed_documents": len(removed)})
     else:
         out.print(f"removed {source}: {len(removed)} documents")
+
+
+def _filters(region, level, issuer, genre, since, until, in_force) -> Filters:
+    return Filters(region=region, level=level, issuer=issuer, genre=genre, date_from=_date(since),
+                   date_to=_date(until), in_force=_date(in_force))
+
+
+def _date(value: str | None):
+    from datetime import date
+
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD") from None
+
+
+@app.command()
+@handles_errors
+def search(query: Annotated[str | None, typer.Argument(help="Question or keywords.")] = None,
+           k: Annotated[int, typer.Option("-k", min=1, max=100, help="How many hits.")] = 10,
+           queries: Annotated[Path | None, typer.Option(help="Batch: a query a line; a JSON object each.")] = None,
+           region: Annotated[str | None, typer.Option(help="江苏省, 漯河市 or a GB/T 2260 code; national "
+                                                           "policies always included.")] = None,
+           level: Annotated[str | None, typer.Option(help="national | provincial | municipal | county")] = None,
+           issuer: Annotated[str | None, typer.Option(help="Issuing organ, any of its names (发改委).")] = None,
+           genre: Annotated[str | None, typer.Option(help="通知, 意见, 办法 …")] = None,
+           since: Annotated[str | None, typer.Option(help="成文日期 on or after YYYY-MM-DD.")] = None,
+           until: Annotated[str | None, typer.Option(help="成文日期 on or before YYYY-MM-DD.")] = None,
+           in_force: Annotated[str | None, typer.Option(help="In force on YYYY-MM-DD.")] = None,
+           group: Annotated[bool, typer.Option(help="One hit per document, others listed under it.")] = False,
+           home: HomeOption = None, as_json: JsonOption = False) -> None:
+    """Search provisions in everyday words; hits come with their citation and source lines.
+
+    Example: huiqi search "买设备的贷款利息能报销一部分吗" --region 江苏 -k 5
+    """
+    library = Library(home)
+    filters = _filters(region, level, issuer, genre, since, until, in_force)
+    if queries is not None:
+        if not queries.exists():
+            raise typer.BadParameter(f"{queries} does not exist")
+        lines = queries.read_text(encoding="utf-8").splitlines()
+        for line in lines:
+            result = library.search(line, k=k, filters=filters, group=group) if line.strip() else None
+            emit_json(result.to_dict() if result else {"query": line, "took_ms": 0.0, "hits": []})
+        return
+    if not query:
+        raise typer.BadParameter("give a QUERY or --queries FILE")
+    result = library.search(query, k=k, filters=filters, group=group)
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    for rank, hit in enumerate(result.hits, start=1):
+        text = hit.text.replace("\n", " ")
+        out.print(f"[bold]{rank}. {hit.citation}[/bold]  [dim]{hit.source}:{hit.source_lines[0]}-"
+                  f"{hit.source_lines[1]}  score {hit.score:.1f}[/dim]")
+        out.print(f"   {text[:120]}{'…' if len(text) > 120 else ''}")
+        for other in hit.related:
+            out.print(f"   [dim]also {other['citation']}[/dim]")
+    out.print(f"[dim]{len(result.hits)} hits in {result.took_ms:.1f} ms[/dim]")
+
+
+@app.command()
+@handles_errors
+def index(rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-grow the dictionary and re-index.")] = False,
+          home: HomeOption = None, as_json: JsonOption = False) -> None:
+    """Show the search index, or rebuild it from the library.
+
+    Example: huiqi index --rebuild
+    """
+    library = Library(home)
+    added = library.rebuild_index() if rebuild else None
+    info = {"provisions_indexed": added if rebuild else None, "index_entries": library.index.count(),
+            "grown_terms": len(library.index.grown_terms()), **library.summary()}
+    if as_json:
+        emit_json(info)
+    else:
+        out.print(" ".join(f"{key}={value}" for key, value in info.items() if value is not None))
+
+
+@app.command()
+@handles_errors
+def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+          home: HomeOption = None) -> None:
+    """Serve the HTTP API (OpenAPI at /openapi.json, interactive docs at /docs).
+
+    Example: huiqi serve --port 8000
+    """
+    import uvicorn
+
+    from huiqi.api import create_app
+
+    library = Library(home)
+    library.index  # noqa: B018 - open (and if needed rebuild) the index before the first request
+    err.print(f"huiqi serving {library.home} on http://{host}:{port}  (Ctrl-C stops)")
+    uvicorn.run(create_app(library), host=host, port=port, log_level="warning")
 
 
 @eval_app.command("catalog")

@@ -97,8 +97,10 @@ _PROVISION_FIELDS = ("eid", "kind", "num", "heading", "text", "first_line", "las
 
 
 def connect(url: str) -> Engine:
-    engine = create_engine(url, json_serializer=lambda v: json.dumps(v, ensure_ascii=False))
-    if engine.dialect.name == "sqlite":
+    sqlite = url.startswith("sqlite")
+    engine = create_engine(url, json_serializer=lambda v: json.dumps(v, ensure_ascii=False),
+                           connect_args={"check_same_thread": False} if sqlite else {})
+    if sqlite:
         @event.listens_for(engine, "connect")
         def _pragmas(connection, _record) -> None:
             cursor = connection.cursor()

@@ -1,0 +1,87 @@
+"""HTTP API: a thin FastAPI shell over Library. Parameters are validated (query ≤ 200 characters, k ≤ 100);
+every error, including ones the code did not foresee, reaches the client as one JSON shape,
+{"error": {"status": 404, "message": "…"}}, and never as a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from datetime import date
+from typing import Annotated
+
+from fastapi import FastAPI, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from huiqi import __version__
+from huiqi.errors import HuiqiError, NotFound
+from huiqi.library import Library
+from huiqi.search import Filters
+
+log = logging.getLogger("huiqi.api")
+
+
+def error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"status": status, "message": message}}, status_code=status)
+
+
+def create_app(library: Library) -> FastAPI:
+    app = FastAPI(title="huiqi 惠企", version=__version__,
+                  description="Policy library: documents, provisions and provision-level search.")
+
+    @app.exception_handler(HuiqiError)
+    async def huiqi_error(_request: Request, exc: HuiqiError) -> JSONResponse:
+        return error(exc.http_status, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors())
+        return error(422, f"invalid request: {problems}")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return error(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s", request.url.path)
+        return error(500, "internal error; the server log has the details")
+
+    @app.get("/api/search", summary="Search provisions")
+    def search(q: Annotated[str, Query(min_length=1, max_length=200, description="Question or keywords")],
+               k: Annotated[int, Query(ge=1, le=100)] = 10,
+               region: Annotated[str | None, Query(max_length=40)] = None,
+               level: Annotated[str | None, Query(pattern="^(national|provincial|municipal|county)$")] = None,
+               issuer: Annotated[str | None, Query(max_length=60)] = None,
+               genre: Annotated[str | None, Query(max_length=10)] = None,
+               since: date | None = None, until: date | None = None, in_force: date | None = None,
+               group: bool = False) -> dict:
+        filters = Filters(region=region, level=level, issuer=issuer, genre=genre, date_from=since,
+                          date_to=until, in_force=in_force)
+        return library.search(q, k=k, filters=filters, group=group).to_dict()
+
+    @app.get("/api/docs", summary="List documents")
+    def docs(source: Annotated[str | None, Query(max_length=255)] = None,
+             limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+             offset: Annotated[int, Query(ge=0)] = 0) -> dict:
+        documents = library.documents(source)
+        return {"total": len(documents), "documents": [d.summary() for d in documents[offset:offset + limit]]}
+
+    @app.get("/api/docs/{doc_id}", summary="One document with its provision tree")
+    def doc(doc_id: Annotated[str, Path(max_length=64)]) -> dict:
+        return library.document(doc_id).to_dict()
+
+    @app.get("/api/docs/{doc_id}/provisions/{eid}", summary="One provision")
+    def provision(doc_id: Annotated[str, Path(max_length=64)], eid: Annotated[str, Path(max_length=255)]) -> dict:
+        document = library.document(doc_id)
+        found = next((p for p in document.provisions if p.eid == eid), None)
+        if found is None:
+            raise NotFound(f"document {doc_id} has no provision {eid!r}; GET /api/docs/{doc_id} lists them")
+        return {"doc_id": doc_id, "doc_title": document.title, "source": document.source, **asdict(found)}
+
+    @app.get("/api/health", summary="Liveness and library size")
+    def health() -> dict:
+        return {"status": "ok", "version": __version__, **library.summary()}
+
+    return app

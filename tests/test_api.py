@@ -1,0 +1,104 @@
+"""The HTTP API on a real server on loopback (`huiqi serve` in a subprocess), called with httpx."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from conftest import pdf_lines
+from huiqi.library import Library
+from test_search import JIANGSU, NATIONAL
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    home = tmp_path_factory.mktemp("api") / "home"
+    library = Library(home)
+    for name, text in (("national.txt", NATIONAL), ("jiangsu.txt", JIANGSU)):
+        path = home.parent / name
+        path.write_text("\n".join(pdf_lines(text)), encoding="utf-8")
+        library.ingest_file(path)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "huiqi", "serve", "--port", str(port), "--home", str(home)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ})
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    else:
+        process.kill()
+        pytest.fail(f"server did not start: {process.stderr.read().decode()}")
+    yield httpx.Client(base_url=base, timeout=10)
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def assert_error(response: httpx.Response, status: int) -> str:
+    assert response.status_code == status
+    body = response.json()
+    assert list(body) == ["error"] and body["error"]["status"] == status
+    assert "Traceback" not in response.text and 'File "' not in response.text
+    return body["error"]["message"]
+
+
+def test_search_returns_the_contract(server):
+    body = server.get("/api/search", params={"q": "招了应届生有补贴吗", "k": 3}).json()
+    assert list(body) == ["query", "took_ms", "hits"]
+    assert body["hits"][0]["citation"] == "《国务院办公厅关于进一步支持小型微型企业发展的意见》二、"
+    assert list(body["hits"][0]) == ["doc_id", "doc_title", "eid", "citation", "text", "score", "source",
+                                     "source_lines"]
+
+
+def test_search_filters_and_grouping(server):
+    body = server.get("/api/search", params={"q": "贴息", "region": "江苏", "group": "true"}).json()
+    ids = [hit["doc_id"] for hit in body["hits"]]
+    assert len(ids) == len(set(ids)) >= 2
+    assert server.get("/api/search", params={"q": "贴息", "level": "municipal"}).json()["hits"] == []
+
+
+def test_documents_and_provisions(server):
+    listing = server.get("/api/docs").json()
+    assert listing["total"] == 2 and listing["documents"][0]["source"] in ("jiangsu.txt", "national.txt")
+    doc_id = listing["documents"][0]["id"]
+    document = server.get(f"/api/docs/{doc_id}").json()
+    eid = document["provisions"][1]["eid"]
+    provision = server.get(f"/api/docs/{doc_id}/provisions/{eid}").json()
+    assert provision["eid"] == eid and provision["doc_id"] == doc_id and provision["citation"]
+
+
+@pytest.mark.parametrize(("path", "params", "status", "words"), [
+    ("/api/search", {}, 422, "q"),
+    ("/api/search", {"q": "贴" * 201}, 422, "200"),
+    ("/api/search", {"q": "贴息", "k": 101}, 422, "k"),
+    ("/api/search", {"q": "贴息", "k": 0}, 422, "k"),
+    ("/api/search", {"q": "贴息", "since": "yesterday"}, 422, "since"),
+    ("/api/search", {"q": "贴息", "level": "galactic"}, 422, "level"),
+    ("/api/search", {"q": "贴息", "region": "火星"}, 400, "unknown region"),
+    ("/api/docs/nope", {}, 404, "no document"),
+    ("/api/docs/..%2F..%2Fetc%2Fpasswd", {}, 404, ""),
+    ("/api/nowhere", {}, 404, "Not Found"),
+])
+def test_errors_have_one_shape_and_no_stack_trace(server, path, params, status, words):
+    assert words in assert_error(server.get(path, params=params), status)
+
+
+def test_missing_provision_and_wrong_method(server):
+    doc_id = server.get("/api/docs").json()["documents"][0]["id"]
+    assert "no provision" in assert_error(server.get(f"/api/docs/{doc_id}/provisions/art_999"), 404)
+    assert_error(server.post("/api/search", params={"q": "贴息"}), 405)
+
+
+def test_openapi_lists_every_route(server):
+    paths = server.get("/openapi.json").json()["paths"]
+    assert {"/api/search", "/api/docs", "/api/docs/{doc_id}", "/api/docs/{doc_id}/provisions/{eid}"} <= set(paths)

@@ -1,0 +1,164 @@
+"""Search: segmentation, query understanding, filters, grouping and incremental indexing on a real tantivy
+index built from small compilations."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from conftest import pdf_lines
+from huiqi.errors import BadRequest
+from huiqi.search import Filters
+from huiqi.search.query import understand
+from huiqi.search.tokens import Segmenter, bigrams, normalise
+
+NATIONAL = """国务院办公厅关于进一步支持小型微型企业发展的意见
+国办发〔2024〕5号
+各省、自治区、直辖市人民政府：
+一、加大贷款贴息力度。对小型微型企业购置设备的贷款，按贷款利息的50%给予贴息。
+二、支持吸纳高校毕业生。企业招用毕业年度高校毕业生的，给予每人1500元一次性吸纳就业补贴。
+三、本意见自2024年3月1日起施行，有效期至2025年12月31日。
+国务院办公厅
+2024年2月1日"""
+
+JIANGSU = """江苏省财政厅关于实施“苏质贷”小微企业贴息政策的通知
+苏财金〔2024〕25号
+各设区市财政局：
+一、贴息标准。对符合条件的专项贷款，给予贷款金额年化1%的贴息。
+二、首台（套）装备。对首台（套）重大技术装备给予保险补偿。
+江苏省财政厅
+2024年3月19日"""
+
+HENAN = """漯河市人民政府关于印发漯河市中小微企业贷款贴息资金管理办法的通知
+漯政〔2023〕12号
+各县区人民政府：
+一、贴息比例。对中小微企业流动资金贷款给予贷款利息30%的贴息。
+漯河市人民政府
+2023年4月3日"""
+
+MINISTRY = """国家发展改革委关于进一步完善分时电价机制的通知
+发改价格〔2021〕1093号
+各省、自治区、直辖市发展改革委：
+一、优化峰谷电价机制。峰谷电价价差原则上不低于4:1。
+国家发展改革委
+2021年7月26日"""
+
+
+@pytest.fixture
+def indexed(library, tmp_path):
+    for name, text in (("national.txt", NATIONAL), ("jiangsu.txt", JIANGSU), ("henan.txt", HENAN),
+                       ("ministry.txt", MINISTRY)):
+        path = tmp_path / name
+        path.write_text("\n".join(pdf_lines(text)), encoding="utf-8")
+        assert library.ingest_file(path).status == "ingested"
+    return library
+
+
+def titles(result) -> list[str]:
+    return [hit.doc_title for hit in result.hits]
+
+
+def test_normalisation_folds_width_script_and_line_breaks():
+    assert normalise("ＡＢＣ２０２４　首台（套）") == "abc2024 首台套"
+    assert normalise("請問貸款貼息") == "请问贷款贴息"
+    assert normalise("企业\n招用") == "企业招用"
+
+
+def test_words_and_bigrams():
+    segmenter = Segmenter(["研发费用加计扣除"])
+    words = segmenter.words("企业研发费用加计扣除比例")
+    assert "研发费用加计扣除" in words and "研发" in words and "的" not in words
+    assert bigrams("贴息、退税") == ["贴息", "退税"]
+    assert bigrams("中") == ["中"]
+
+
+def test_spoken_padding_is_dropped_and_everyday_words_expanded():
+    terms = understand("请问我们公司招了应届生有没有补贴", Segmenter())
+    assert "请问" not in terms.words and "我们公司" not in terms.words and "有没有" not in terms.words
+    assert terms.words["补贴"] == 1.0
+    assert 0 < terms.words["高校"] < 1.0  # 应届生 → 高校毕业生, weighted below the user's own words
+    assert "能源" in understand("能源补贴能不能申请", Segmenter()).words  # '能' goes, '能源' stays
+
+
+def test_abbreviations_of_issuing_organs_expand():
+    terms = understand("发改委 分时电价", Segmenter())
+    assert any(word in terms.words for word in ("发展", "改革委", "发展改革委"))
+
+
+def test_two_character_queries_match_through_bigrams(indexed):
+    assert "江苏省财政厅关于实施“苏质贷”小微企业贴息政策的通知" in titles(indexed.search("贴息"))
+    hits = indexed.search("首台套").hits
+    assert hits and "首台（套）" in hits[0].text
+
+
+def test_hit_carries_the_documented_fields(indexed):
+    hit = indexed.search("招用高校毕业生补贴").hits[0]
+    data = hit.to_dict()
+    assert list(data) == ["doc_id", "doc_title", "eid", "citation", "text", "score", "source", "source_lines"]
+    assert hit.eid == "sec_2" and hit.citation == "《国务院办公厅关于进一步支持小型微型企业发展的意见》二、"
+    assert hit.source == "national.txt" and hit.source_lines[0] > 1 and hit.text.startswith("支持吸纳高校毕业生")
+
+
+def test_everyday_question_finds_the_provision(indexed):
+    assert indexed.search("厂里招了应届生有没有补贴").hits[0].eid == "sec_2"
+
+
+def test_region_filter_includes_national_policies(indexed):
+    jiangsu = titles(indexed.search("贷款贴息", filters=Filters(region="江苏")))
+    assert any("苏质贷" in t for t in jiangsu) and any("国务院办公厅" in t for t in jiangsu)
+    assert not any("漯河" in t for t in jiangsu)
+    luohe = titles(indexed.search("贷款贴息", filters=Filters(region="411100")))
+    assert any("漯河" in t for t in luohe) and not any("苏质贷" in t for t in luohe)
+    with pytest.raises(BadRequest):
+        indexed.search("贴息", filters=Filters(region="火星"))
+
+
+def test_level_issuer_genre_and_date_filters(indexed):
+    assert set(titles(indexed.search("贴息", filters=Filters(level="municipal")))) == {
+        "漯河市人民政府关于印发漯河市中小微企业贷款贴息资金管理办法的通知"}
+    assert set(titles(indexed.search("电价", filters=Filters(issuer="发改委")))) == {
+        "国家发展改革委关于进一步完善分时电价机制的通知"}
+    assert all("意见" in t for t in titles(indexed.search("贴息", filters=Filters(genre="意见"))))
+    recent = titles(indexed.search("贴息", filters=Filters(date_from=date(2024, 1, 1))))
+    assert recent and not any("漯河" in t for t in recent)
+
+
+def test_in_force_on_a_date(indexed):
+    name = "国务院办公厅关于进一步支持小型微型企业发展的意见"
+    assert name in titles(indexed.search("贴息", filters=Filters(in_force=date(2024, 6, 1))))
+    assert name not in titles(indexed.search("贴息", filters=Filters(in_force=date(2026, 6, 1))))
+    assert name not in titles(indexed.search("贴息", filters=Filters(in_force=date(2023, 6, 1))))
+
+
+def test_grouping_keeps_one_hit_per_document(indexed):
+    result = indexed.search("贴息 补贴 贷款", k=10, group=True)
+    ids = [hit.doc_id for hit in result.hits]
+    assert len(ids) == len(set(ids))
+    assert any(hit.related for hit in result.hits)
+
+
+def test_ingest_and_remove_update_the_index(indexed, tmp_path):
+    assert indexed.search("峰谷电价").hits
+    indexed.remove("ministry.txt")
+    assert not any("电价" in hit.doc_title for hit in indexed.search("峰谷电价").hits)
+    path = tmp_path / "jiangsu.txt"
+    changed = JIANGSU.replace("首台（套）装备。对首台（套）重大技术装备", "数字化改造。对数字化改造项目")
+    path.write_text("\n".join(pdf_lines(changed)), encoding="utf-8")
+    assert indexed.ingest_file(path).status == "replaced"
+    assert not any("首台" in hit.text for hit in indexed.search("首台套").hits)
+    assert any("数字化改造" in hit.text for hit in indexed.search("数字化改造").hits)
+
+
+def test_a_lost_index_is_rebuilt_from_the_store(indexed):
+    import shutil
+
+    from huiqi.library import Library
+
+    shutil.rmtree(indexed.home / "index")
+    assert Library(indexed.home).search("峰谷电价").hits
+
+
+def test_empty_query_is_refused(indexed):
+    with pytest.raises(BadRequest):
+        indexed.search("   ")
