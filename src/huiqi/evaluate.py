@@ -193,21 +193,23 @@ def score_search(qa_path: Path, corpus: Path, dense: bool = False) -> SearchRepo
     questions = load_jsonl(qa_path)
     names = sorted({q["source"] for q in questions})
     files = [_locate(corpus, qa_path, name) for name in names]
-    ranks: dict[str, list[int | None]] = {"huiqi (lexical)": [], "baseline: 500-char chunks + BM25": []}
+    systems = ["huiqi (lexical)", *(["huiqi (lexical + dense, RRF)"] if dense else [])]
+    ranks: dict[str, list[int | None]] = {name: [] for name in [*systems, "baseline: 500-char chunks + BM25"]}
     took: dict[str, list[float]] = {name: [] for name in ranks}
     misses: list[str] = []
     with tempfile.TemporaryDirectory() as home:
-        library = Library(home)
+        library = Library(home, dense=dense)
         library.ingest(files)
         baseline = ChunkBM25({f.name: "\n".join(read.read_source(f).lines) for f in files})
         for question in questions:
             quote = match_key(question["quote"])
-            started = time.perf_counter()
-            hits = library.search(question["question"], k=10).hits
-            took["huiqi (lexical)"].append((time.perf_counter() - started) * 1000)
-            rank = next((i for i, h in enumerate(hits, 1) if quote in match_key(h.text)), None)
-            ranks["huiqi (lexical)"].append(rank)
-            if rank != 1:
+            for system in systems:
+                started = time.perf_counter()
+                hits = library.search(question["question"], k=10, dense=system != "huiqi (lexical)").hits
+                took[system].append((time.perf_counter() - started) * 1000)
+                ranks[system].append(next((i for i, h in enumerate(hits, 1) if quote in match_key(h.text)), None))
+            rank = ranks[systems[-1]][-1]
+            if rank != 1:  # misses of the last huiqi system
                 top = hits[0].citation if hits else "no hit"
                 want = f"want 「{question['quote'][:24]}」 in 《{question['doc_title'][:30]}》"
                 misses.append(f"{question['id']} rank {rank}: {question['question']} | {want} | top: {top[:60]}")

@@ -17,7 +17,9 @@ from huiqi import read
 from huiqi.errors import BadRequest, HuiqiError, NoDocuments, UnreadableFile
 from huiqi.parse import ParsedSource, parse_source
 from huiqi.records import Document
-from huiqi.search import Filters, SearchIndex, SearchResult
+from huiqi.search import Filters, Hit, SearchIndex, SearchResult
+from huiqi.search import dense as dense_search
+from huiqi.search.index import group_hits
 from huiqi.search.terms import grow
 from huiqi.store import Store
 
@@ -48,11 +50,13 @@ def default_home() -> Path:
 
 
 class Library:
-    def __init__(self, home: str | Path | None = None) -> None:
+    def __init__(self, home: str | Path | None = None, dense: bool | None = None) -> None:
         self.home = Path(home) if home else default_home()
         self.home.mkdir(parents=True, exist_ok=True)
         self.store = Store(f"sqlite:///{self.home / 'huiqi.db'}")
+        self.dense = dense_search.wanted() if dense is None else dense
         self._index: SearchIndex | None = None
+        self._dense_index: dense_search.DenseIndex | None = None
 
     @property
     def index(self) -> SearchIndex:
@@ -70,34 +74,39 @@ class Library:
                progress: Callable[[IngestResult], None] | None = None) -> list[IngestResult]:
         """Ingest files and folders (recursively). One file failing does not stop the others."""
         results = []
-        for path in expand_paths(paths):
-            result = self.ingest_file(path)
+        for path, name in expand_paths(paths):
+            result = self.ingest_file(path, name)
             results.append(result)
             if progress:
                 progress(result)
         return results
 
-    def ingest_file(self, path: Path) -> IngestResult:
+    def ingest_file(self, path: Path, name: str | None = None) -> IngestResult:
+        """Ingest one file under `name` (default: its file name); a later file of the same name replaces it."""
         started = time.perf_counter()
+        name = name or Path(path).name
         try:
-            source = read.read_source(path)
+            source = read.read_source(path, name)
             known = self.store.source(source.name)
             if known is not None and known.sha256 == source.sha256:
-                return IngestResult(path.name, "unchanged", seconds=time.perf_counter() - started)
+                return IngestResult(name, "unchanged", seconds=time.perf_counter() - started)
             parsed = parse_source(source)
             check_recognised(parsed)
             index = self.index  # opened (and, if stale, rebuilt) before the store changes
-            removed = self.store.replace_source(parsed)
+            vectors = (dense_search.embed_provisions((d, p) for d in parsed.documents for p in d.provisions)
+                       if self.dense else None)
+            removed = self.store.replace_source(parsed, vectors)
+            self._dense_index = None
             self._update_index(index, removed, parsed.documents)
         except HuiqiError as exc:
-            return IngestResult(path.name, "failed", error=str(exc), exit_code=exc.exit_code,
+            return IngestResult(name, "failed", error=str(exc), exit_code=exc.exit_code,
                                 seconds=time.perf_counter() - started)
         except Exception as exc:  # a parser bug must not stop the other files, nor write half a file
-            return IngestResult(path.name, "failed", error=f"{path.name}: internal error ({exc!r}); please report "
+            return IngestResult(name, "failed", error=f"{name}: internal error ({exc!r}); please report "
                                 "it with the file", exit_code=1, seconds=time.perf_counter() - started)
         documents = parsed.documents
         return IngestResult(
-            path.name, "replaced" if known is not None else "ingested", documents=len(documents),
+            name, "replaced" if known is not None else "ingested", documents=len(documents),
             provisions=sum(len(d.provisions) for d in documents),
             warnings=sum(len(d.warnings) for d in documents), seconds=time.perf_counter() - started,
             removed_ids=removed, added_ids=[d.id for d in documents])
@@ -105,6 +114,7 @@ class Library:
     def remove(self, source_name: str) -> list[str]:
         index = self.index
         removed = self.store.remove_source(source_name)
+        self._dense_index = None
         self._update_index(index, removed, [])
         return removed
 
@@ -130,12 +140,38 @@ class Library:
         index.clear()
         added = index.update([], ((d, p) for d in documents.values() for p in d.provisions))
         (self.home / "index" / "STALE").unlink(missing_ok=True)
+        if self.dense:
+            have = {(d, e) for d, e, _ in self.store.vectors()}
+            missing = [(d, p) for d in documents.values() for p in d.provisions if (d.id, p.eid) not in have]
+            if missing:
+                self.store.add_vectors(dense_search.embed_provisions(missing))
+            self._dense_index = None
         return added
 
-    def search(self, query: str, k: int = 10, filters: Filters | None = None, group: bool = False) -> SearchResult:
+    def search(self, query: str, k: int = 10, filters: Filters | None = None, group: bool = False,
+               dense: bool | None = None) -> SearchResult:
+        """Lexical search; with dense retrieval on, its ranking is fused with the embedding ranking (RRF)."""
         if not query.strip():
             raise BadRequest("empty query; type a few words, e.g. 贷款贴息")
-        return self.index.search(query, k=k, filters=filters, group=group)
+        if not (self.dense if dense is None else dense):
+            return self.index.search(query, k=k, filters=filters, group=group)
+        started = time.perf_counter()
+        lexical = self.index.search(query, k=dense_search.DEPTH, filters=filters)
+        if self._dense_index is None:
+            self._dense_index = dense_search.DenseIndex(self.store.vectors())
+        ranking = self._dense_index.ranking(query)
+        if filters and filters != Filters():  # embeddings know no filters: keep what the filtered search allows
+            allowed = {(h.doc_id, h.eid) for h in self.index.search(query, k=1000, filters=filters).hits}
+            ranking = [key for key in ranking if key in allowed]
+        fused = dense_search.fuse([(h.doc_id, h.eid) for h in lexical.hits], ranking)[:k * 5 if group else k]
+        known = {(h.doc_id, h.eid): h for h in lexical.hits}
+        fields = self.store.hit_fields([key for key in fused if key not in known])
+        hits = [known.get(key) or Hit(score=0.0, **fields[key]) for key in fused if key in known or key in fields]
+        for rank, hit in enumerate(hits, start=1):
+            hit.score = 1.0 / (dense_search.RRF_K + rank)
+        if group:
+            hits = group_hits(hits)[:k]
+        return SearchResult(query, (time.perf_counter() - started) * 1000, hits)
 
     # Read ------------------------------------------------------------------------------------------------
 
@@ -163,15 +199,17 @@ def _texts(documents: Iterable[Document]) -> Iterable[str]:
     return (p.text for d in documents for p in d.provisions if p.text)
 
 
-def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
-    """Folders become the supported files inside them (sorted); a named file is kept even if unsupported,
-    so that the user hears why it was not read."""
-    files: list[Path] = []
+def expand_paths(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
+    """(file, name) pairs. A folder gives the supported files inside it, sorted, each named by its path
+    inside the folder (刑法/刑法修正案.md), so same-named files in sub-folders stay apart; a named file is
+    kept even if unsupported, so that the user hears why it was not read."""
+    files: list[tuple[Path, str]] = []
     for path in map(Path, paths):
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in read.SUFFIXES))
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in read.SUFFIXES)
+            files.extend((p, p.relative_to(path).as_posix()) for p in found)
         else:
-            files.append(path)
+            files.append((path, path.name))
     return files
 
 

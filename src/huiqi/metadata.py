@@ -25,7 +25,9 @@ _YEARS = re.compile(rf"有效期(?:为)?\s*({P.CN_NUM}|\d+)\s*年")
 _TITLE_PERIOD = re.compile(r"(\d{4})\s*(?:年)?\s*[—\-–－~～至]\s*(\d{4})\s*年")
 _LEAD_ONLY = re.compile(rf"等[{P.CN_DIGITS}\d]*个?部门$|等$")
 _PAREN_ISSUER = re.compile(
-    rf"{_DATE}\s*(?:经|由)?\s*([\u4e00-\u9fff、]{{2,40}}?)(?:第\s*\d+\s*次|令第|部务|常务|审议|印发|发布|公布|通过)")
+    rf"{_DATE}\s*(?:经|由)?\s*(?:第[{P.CN_DIGITS}\d]+届)?([\u4e00-\u9fff、]{{2,40}}?)"
+    rf"(?:第\s*[{P.CN_DIGITS}\d]+\s*次|令第|部务会议|常务会议|会议|审议|印发|发布|公布|通过)")
+_SUB_BODY = re.compile(r"(?:审判委员会|检察委员会|党组)$")
 
 
 @dataclass
@@ -98,6 +100,11 @@ def _doc_number(layout: Layout) -> str | None:
         if order:
             organ = re.sub(r"^.*?日|^(?:经|由)?中华人民共和国", "", order.group(1)).strip()
             return f"{re.sub(r'^中华人民共和国', '', organ)}第{order.group(2)}号"
+    for line in lines[layout.body_start:layout.body_start + 6]:  # a 文号 printed again under a repeated title
+        if P.ends_terminal(line.text):
+            break
+        if P.DOC_NUMBER_LINE.match(line.text):
+            return P.normalise_doc_number(line.text)
     return None
 
 
@@ -112,18 +119,25 @@ def _issuers(layout: Layout, title: str, warnings: list[str]) -> list[str]:
         organ = re.sub(r"^中华人民共和国|令(?:\s*第\s*\d+\s*号)?$", "", lines[0].text)
         if organ:
             return [organ]
+    from_title = _title_issuers(title)
     for index in layout.header:
         match = _PAREN_ISSUER.search(lines[index].text)
         if match:
-            return _split_names(match.group(4).replace("、", " "))
+            names = _split_names(_SUB_BODY.sub("", match.group(4)).replace("、", " "))
+            # '最高人民法院、最高人民检察院关于…' names both; the line under it only the first to adopt it
+            return from_title if from_title and set(names) < set(from_title) else names
+    if from_title and _LEAD_ONLY.search(re.split(r"关于", title, maxsplit=1)[0]):
+        warnings.append("the title names only the lead issuer (…等部门) and no signature lists the others")
+    return from_title
+
+
+def _title_issuers(title: str) -> list[str]:
     head = re.split(r"关于|(?:联合)?印发|转发", title, maxsplit=1)[0].strip()
-    if head and head != title:
-        if _LEAD_ONLY.search(head):
-            warnings.append("the title names only the lead issuer (…等部门) and no signature lists the others")
-            head = _LEAD_ONLY.sub("", head)
-        names = _split_names(head)
-        if names and all(organs.is_central(n) or regions.region_of(n) or _looks_like_organ(n) for n in names):
-            return names
+    if not head or head == title:
+        return []
+    names = _split_names(_LEAD_ONLY.sub("", head).replace("、", " "))
+    if names and all(organs.is_central(n) or regions.region_of(n) or _looks_like_organ(n) for n in names):
+        return names
     return []
 
 

@@ -151,7 +151,7 @@ def _split_heading(style: str, rest: str) -> tuple[str, str]:
         return rest, ""
     if len(rest) <= 30 and not P.ends_terminal(rest) and "，" not in rest:
         return rest, ""
-    if len(rest) <= 30 and rest.endswith("。") and not re.search("[，。；]", rest[:-1]):
+    if style != "article" and len(rest) <= 30 and rest.endswith("。") and not re.search("[，。；]", rest[:-1]):
         return rest[:-1], rest  # "（一）指导思想。" alone on its line
     first_sentence = re.match(r"^([^。；：，]{2,30})[。：]", rest)
     if first_sentence and style != "article" and first_sentence.end() < len(rest):

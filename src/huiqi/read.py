@@ -32,17 +32,17 @@ class SourceText:
     encoding: str
     size: int
     lines: list[str] = field(repr=False)
+    name: str = ""  # how the library names it: the file name, or its path inside an ingested folder
 
-    @property
-    def name(self) -> str:
-        return self.path.name
+    def __post_init__(self) -> None:
+        self.name = self.name or self.path.name
 
 
 def max_bytes() -> int:
     return int(float(os.environ.get("HUIQI_MAX_MB", DEFAULT_MAX_MB)) * 1024 * 1024)
 
 
-def read_source(path: str | Path) -> SourceText:
+def read_source(path: str | Path, name: str | None = None) -> SourceText:
     """Read one file. Raises UnreadableFile with a one-line reason a user can act on."""
     path = Path(path)
     suffix = path.suffix.lower()
@@ -76,7 +76,7 @@ def read_source(path: str | Path) -> SourceText:
     lines = [line.rstrip("\r") for line in lines]
     if not any(line.strip() for line in lines):
         raise UnreadableFile(f"{path.name}: contains no text")
-    return SourceText(path=path, sha256=sha, format=fmt, encoding=encoding, size=size, lines=lines)
+    return SourceText(path=path, sha256=sha, format=fmt, encoding=encoding, size=size, lines=lines, name=name or "")
 
 
 def decode_text(name: str, data: bytes) -> tuple[str, str]:

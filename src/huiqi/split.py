@@ -313,7 +313,7 @@ def _accept(lines: list[Line], candidates: list[_Candidate], has_toc: bool) -> l
         if candidate.kind == "order" or candidate.toc:
             accepted.append(candidate)
             continue
-        if current and _is_attachment(lines, current, candidate):
+        if current and (_is_attachment(lines, current, candidate) or _repeats_title(lines, current, candidate)):
             continue
         strong = candidate.opener and candidate.kind != "toc"
         if has_toc:
@@ -323,6 +323,16 @@ def _accept(lines: list[Line], candidates: list[_Candidate], has_toc: bool) -> l
         if ok:
             accepted.append(candidate)
     return accepted
+
+
+def _repeats_title(lines: list[Line], current: _Candidate, candidate: _Candidate) -> bool:
+    """The same title printed again before any text (a law file's heading, then the 公文 itself)."""
+    between = lines[current.title_last + 1:candidate.start]
+    if any(P.ends_terminal(line.text) for line in between):
+        return False
+    title = "".join(line.text for line in lines[current.title_first:current.title_last + 1])
+    again = "".join(line.text for line in lines[candidate.title_first:candidate.title_last + 1])
+    return similarity(title, again) >= 0.85
 
 
 def _has_number(lines: list[Line], candidate: _Candidate) -> bool:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -90,6 +91,15 @@ class ProvisionRow(Base):
     depth: Mapped[int] = mapped_column(Integer)
 
 
+class VectorRow(Base):
+    """A provision's dense embedding (optional: only when dense retrieval is on)."""
+
+    __tablename__ = "vectors"
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
+    eid: Mapped[str] = mapped_column(String(255), primary_key=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 _DOCUMENT_FIELDS = ("title", "doc_number", "issuers", "date", "genre", "level", "region", "region_code",
                     "effective_from", "effective_to", "category", "attachments", "warnings", "toc_title")
 _PROVISION_FIELDS = ("eid", "kind", "num", "heading", "text", "first_line", "last_line", "citation", "parent",
@@ -128,7 +138,7 @@ class Store:
         with Session(self.engine) as session:
             return list(session.scalars(select(SourceRow).order_by(SourceRow.name)))
 
-    def replace_source(self, parsed: ParsedSource) -> list[str]:
+    def replace_source(self, parsed: ParsedSource, vectors: dict[tuple[str, str], bytes] | None = None) -> list[str]:
         """Write a parsed file, replacing any earlier version of the same file name, in one transaction.
         Returns the ids of the documents the earlier version had (for the search index to drop)."""
         source = parsed.source
@@ -154,7 +164,38 @@ class Store:
                           for d in parsed.documents for p in d.provisions]
             if provisions:
                 session.execute(insert(ProvisionRow), provisions)
+            if vectors:
+                session.execute(insert(VectorRow), [{"document_id": doc_id, "eid": eid, "vector": vector}
+                                                    for (doc_id, eid), vector in vectors.items()])
         return old_ids
+
+    def add_vectors(self, vectors: dict[tuple[str, str], bytes]) -> None:
+        with Session(self.engine) as session, session.begin():
+            session.execute(delete(VectorRow).where(VectorRow.document_id.in_({d for d, _ in vectors})))
+            session.execute(insert(VectorRow), [{"document_id": d, "eid": e, "vector": v}
+                                                for (d, e), v in vectors.items()])
+
+    def vectors(self) -> list[tuple[str, str, bytes]]:
+        with Session(self.engine) as session:
+            return [tuple(row) for row in session.execute(select(VectorRow.document_id, VectorRow.eid,
+                                                                 VectorRow.vector))]
+
+    def hit_fields(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict]:
+        """What a search hit shows, for provisions found by key (dense retrieval)."""
+        if not keys:
+            return {}
+        doc_ids = {doc_id for doc_id, _ in keys}
+        with Session(self.engine) as session:
+            rows = session.execute(
+                select(ProvisionRow, DocumentRow.title, SourceRow.name)
+                .join(DocumentRow, ProvisionRow.document_id == DocumentRow.id)
+                .join(SourceRow, DocumentRow.source_id == SourceRow.id)
+                .where(ProvisionRow.document_id.in_(doc_ids))).all()
+        wanted = set(keys)
+        return {(p.document_id, p.eid): {"doc_id": p.document_id, "doc_title": title, "eid": p.eid,
+                                         "citation": p.citation, "text": p.text or p.heading, "source": name,
+                                         "source_lines": [p.first_line, p.last_line]}
+                for p, title, name in rows if (p.document_id, p.eid) in wanted}
 
     def remove_source(self, name: str) -> list[str]:
         with Session(self.engine) as session, session.begin():
@@ -213,6 +254,7 @@ class Store:
 
 def _delete_documents(session: Session, ids: list[str]) -> None:
     if ids:
+        session.execute(delete(VectorRow).where(VectorRow.document_id.in_(ids)))
         session.execute(delete(ProvisionRow).where(ProvisionRow.document_id.in_(ids)))
         session.execute(delete(DocumentRow).where(DocumentRow.id.in_(ids)))
 

@@ -18,8 +18,13 @@ class Chunk:
 
 class ChunkBM25:
     def __init__(self, texts: dict[str, str]) -> None:
+        import warnings
+
         import bm25s
-        import jieba
+
+        with warnings.catch_warnings():  # jieba imports pkg_resources, which setuptools now warns about
+            warnings.simplefilter("ignore")
+            import jieba
 
         jieba.setLogLevel(logging.WARNING)
         self._cut = jieba.lcut

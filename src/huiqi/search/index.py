@@ -211,7 +211,7 @@ class SearchIndex:
             if len(hits) == limit:
                 break
         if group:
-            hits = _group(hits)[:k]
+            hits = group_hits(hits)[:k]
         return SearchResult(query, (time.perf_counter() - started) * 1000, hits)
 
     def _term(self, field_name: str, term: str, boost: float) -> tantivy.Query:
@@ -262,7 +262,7 @@ def passages(text: str) -> list[str]:
     return windows
 
 
-def _group(hits: list[Hit]) -> list[Hit]:
+def group_hits(hits: list[Hit]) -> list[Hit]:
     """One hit per document, the best; the document's other hits ride along in `related`."""
     best: dict[str, Hit] = {}
     for hit in hits:
