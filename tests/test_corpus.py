@@ -62,3 +62,49 @@ def test_whole_corpus_ingests(library, corpus):
     assert sum(r.documents for r in results) == 128
     summary = library.summary()
     assert summary["documents"] == 128 and summary["provisions"] > 3000
+
+
+def _no_blank_lines(lines: list[str]) -> list[str | None]:
+    return [line if line.strip() else None for line in lines]
+
+
+def _no_table_of_contents(lines: list[str]) -> list[str | None]:
+    """Blank out everything from the 目录 heading to the first document the catalog lists."""
+    import json
+
+    first = min(json.loads(row)["first_line"] for row in (ROOT / "eval" / "catalog.jsonl").read_text().splitlines()
+                if json.loads(row)["source"] == "001_bf5e8a97a1a13c8b.txt")
+    start = next(i for i, line in enumerate(lines) if line.strip().replace(" ", "") == "目录")
+    return [("" if start <= i < first - 1 else line) for i, line in enumerate(lines)]
+
+
+def _no_category_lines(lines: list[str]) -> list[str | None]:
+    from huiqi.patterns import CATEGORY_LINE
+
+    return [("" if CATEGORY_LINE.match(line.strip()) else line) for line in lines]
+
+
+@pytest.mark.parametrize(("name", "transform"), [
+    ("002_3700f5e89e50de4d.txt", _no_blank_lines),
+    ("004_6ec41850c7a72691.txt", _no_blank_lines),
+    ("001_bf5e8a97a1a13c8b.txt", _no_table_of_contents),
+    ("004_6ec41850c7a72691.txt", _no_category_lines),
+])
+def test_corpus_variants_without_the_cues_they_had(corpus, tmp_path, name, transform):
+    """The same compilations with a cue taken away (blank lines, the table of contents, category lines)
+    still split the same: the rules do not lean on any one cue."""
+    import json
+
+    lines = (corpus / name).read_text(encoding="utf-8").split("\n")
+    kept = transform(lines)
+    new_number, out = {}, []
+    for number, line in enumerate(kept, start=1):
+        if line is not None:
+            out.append(line)
+        new_number[number] = len(out)
+    (tmp_path / name).write_text("\n".join(out), encoding="utf-8")
+    gold = [json.loads(line) for line in (ROOT / "eval" / "catalog.jsonl").read_text().splitlines()]
+    rows = [{**row, "first_line": new_number[row["first_line"]], "last_line": new_number[row["last_line"]]}
+            for row in gold if row["source"] == name]
+    (tmp_path / "gold.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows))
+    assert_bars(score_catalog(tmp_path / "gold.jsonl", tmp_path))

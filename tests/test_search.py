@@ -162,3 +162,35 @@ def test_a_lost_index_is_rebuilt_from_the_store(indexed):
 def test_empty_query_is_refused(indexed):
     with pytest.raises(BadRequest):
         indexed.search("   ")
+
+
+def test_reciprocal_rank_fusion_rewards_agreement():
+    from huiqi.search.dense import fuse
+
+    lexical = [("d1", "a"), ("d1", "b"), ("d2", "c")]
+    dense = [("d2", "c"), ("d3", "x"), ("d1", "a")]
+    assert fuse(lexical, dense)[:2] == [("d1", "a"), ("d2", "c")]
+    assert set(fuse(lexical, dense)) == {("d1", "a"), ("d1", "b"), ("d2", "c"), ("d3", "x")}
+
+
+def test_hybrid_search_adds_provisions_only_the_embeddings_found(indexed):
+    """The embedding model is swapped for a fixed ranking; fusion, lookups and filters are real."""
+    from huiqi.search import dense
+
+    class FixedRanking(dense.DenseIndex):
+        def __init__(self, keys):
+            self.keys = keys
+
+        def ranking(self, query, depth=dense.DEPTH):
+            return self.keys
+
+    provisions = {p.citation: (d.id, p.eid) for d, p in indexed.store.provisions()}
+    peak = provisions["《国家发展改革委关于进一步完善分时电价机制的通知》一、"]
+    result = dense.hybrid_search(indexed.index, FixedRanking([peak]), indexed.store.hit_fields, "招用高校毕业生补贴",
+                                 5, None, False)
+    keys = [(h.doc_id, h.eid) for h in result.hits]
+    assert peak in keys and keys[0] != peak  # the lexical best stays first; the dense-only hit joins
+    assert next(h for h in result.hits if (h.doc_id, h.eid) == peak).citation.endswith("一、")
+    filtered = dense.hybrid_search(indexed.index, FixedRanking([peak]), indexed.store.hit_fields, "贴息", 5,
+                                   Filters(level="municipal"), False)
+    assert filtered.hits and peak not in [(h.doc_id, h.eid) for h in filtered.hits]  # filters bind embeddings too

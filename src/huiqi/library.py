@@ -17,9 +17,8 @@ from huiqi import read
 from huiqi.errors import BadRequest, HuiqiError, NoDocuments, UnreadableFile
 from huiqi.parse import ParsedSource, parse_source
 from huiqi.records import Document
-from huiqi.search import Filters, Hit, SearchIndex, SearchResult
+from huiqi.search import Filters, SearchIndex, SearchResult
 from huiqi.search import dense as dense_search
-from huiqi.search.index import group_hits
 from huiqi.search.terms import grow
 from huiqi.store import Store
 
@@ -155,23 +154,10 @@ class Library:
             raise BadRequest("empty query; type a few words, e.g. 贷款贴息")
         if not (self.dense if dense is None else dense):
             return self.index.search(query, k=k, filters=filters, group=group)
-        started = time.perf_counter()
-        lexical = self.index.search(query, k=dense_search.DEPTH, filters=filters)
         if self._dense_index is None:
             self._dense_index = dense_search.DenseIndex(self.store.vectors())
-        ranking = self._dense_index.ranking(query)
-        if filters and filters != Filters():  # embeddings know no filters: keep what the filtered search allows
-            allowed = {(h.doc_id, h.eid) for h in self.index.search(query, k=1000, filters=filters).hits}
-            ranking = [key for key in ranking if key in allowed]
-        fused = dense_search.fuse([(h.doc_id, h.eid) for h in lexical.hits], ranking)[:k * 5 if group else k]
-        known = {(h.doc_id, h.eid): h for h in lexical.hits}
-        fields = self.store.hit_fields([key for key in fused if key not in known])
-        hits = [known.get(key) or Hit(score=0.0, **fields[key]) for key in fused if key in known or key in fields]
-        for rank, hit in enumerate(hits, start=1):
-            hit.score = 1.0 / (dense_search.RRF_K + rank)
-        if group:
-            hits = group_hits(hits)[:k]
-        return SearchResult(query, (time.perf_counter() - started) * 1000, hits)
+        return dense_search.hybrid_search(self.index, self._dense_index, self.store.hit_fields, query, k, filters,
+                                          group)
 
     # Read ------------------------------------------------------------------------------------------------
 

@@ -43,9 +43,13 @@ class DocumentSpan:
     lines: list[Line]
     title_lines: list[Line] = field(default_factory=list)  # the title block as printed (empty: none found)
     category: str | None = None
-    toc_title: str | None = None
+    toc: TocEntry | None = None  # the table-of-contents entry that lists it
     kind: str = "title"  # title | order | number | toc | whole
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def toc_title(self) -> str | None:
+        return self.toc.title if self.toc else None
 
 
 @dataclass
@@ -68,7 +72,6 @@ class _Candidate:
 
 def split(lines: list[Line]) -> Compilation:
     toc, body_start = _find_toc(lines)
-    front = lines[:body_start] if toc else []
     candidates = _candidates(lines, body_start)
     toc_matches = _match_toc(lines, toc, body_start)
     for candidate in candidates:
@@ -81,9 +84,9 @@ def split(lines: list[Line]) -> Compilation:
     accepted = _accept(lines, candidates, has_toc=bool(toc))
     documents = _spans(lines, accepted, body_start)
     if toc:
-        _recover_missing_toc_entries(documents, toc, toc_matches)
-    title = _compilation_title(front or lines[:body_start])
-    return Compilation(title=title, toc=toc, documents=documents)
+        _recover_missing_toc_entries(documents, toc)
+    front = lines[:accepted[0].start] if accepted else lines[:body_start]
+    return Compilation(title=_compilation_title(front), toc=toc, documents=documents)
 
 
 # Table of contents ------------------------------------------------------------------------------------------
@@ -149,12 +152,12 @@ def _title_text_lines(entry: TocEntry, lines: list[Line], index: int) -> list[Li
 def _match_toc(lines: list[Line], toc: list[TocEntry], body_start: int) -> dict[int, TocEntry]:
     """Body line index → TOC entry, in TOC order; titles may differ by typos and split lines."""
     matches: dict[int, TocEntry] = {}
-    cursor = body_start
-    for threshold in (0.9, 0.75):
+    for threshold in (0.9, 0.75):  # sure matches first; then looser ones between them
         cursor = body_start
         for entry in toc:
-            if entry in matches.values():
-                cursor = next(i for i, e in matches.items() if e is entry) + 1
+            done = next((i for i, e in matches.items() if e is entry), None)
+            if done is not None:
+                cursor = done + 1
                 continue
             limit = _next_match_index(matches, entry, toc, len(lines))
             found = _find_title(lines, entry, cursor, limit, threshold)
@@ -166,7 +169,7 @@ def _match_toc(lines: list[Line], toc: list[TocEntry], body_start: int) -> dict[
 
 def _next_match_index(matches: dict[int, TocEntry], entry: TocEntry, toc: list[TocEntry], default: int) -> int:
     later = toc[toc.index(entry) + 1:]
-    found = [i for i, e in matches.items() if e in later]
+    found = [i for i, e in matches.items() if any(e is x for x in later)]
     return min(found) if found else default
 
 
@@ -253,7 +256,7 @@ def is_organ_line(text: str, with_verb: bool = True) -> bool:
     '等N部门' or '(关于)(联合)印发' as a title's first line has."""
     parts = text.split(" ")
     if with_verb:
-        parts[-1] = re.sub(rf"(?:等[{P.CN_DIGITS}\d]*个?部门|(?:关于)?(?:联合)?(?:印发|转发))$", "", parts[-1])
+        parts[-1] = re.sub(rf"(?:等[{P.CN_DIGITS}\d]*个?部门|(?:关于)?(?:联合)?(?:印发|转发)|关于)$", "", parts[-1])
     return all(_PURE_ORGAN.match(part) for part in parts)
 
 
@@ -319,10 +322,21 @@ def _accept(lines: list[Line], candidates: list[_Candidate], has_toc: bool) -> l
         if has_toc:
             ok = strong and (candidate.after_closing or _has_number(lines, candidate))
         else:
-            ok = strong or (candidate.after_closing and _has_head(lines, candidate))
+            ok = strong or (candidate.after_closing and _has_head(lines, candidate)) or _stands_alone(lines, candidate)
         if ok:
             accepted.append(candidate)
     return accepted
+
+
+def _stands_alone(lines: list[Line], candidate: _Candidate) -> bool:
+    """A complete 公文 title — issuer, 关于, genre — on its own between finished paragraphs: a document
+    printed straight after the previous one's text, with neither a closing date nor a 文号 between."""
+    title = "".join(line.text for line in lines[candidate.title_first:candidate.title_last + 1])
+    before = lines[candidate.start - 1].text if candidate.start else ""
+    after = lines[candidate.title_last + 1].text if candidate.title_last + 1 < len(lines) else ""
+    return (bool(_STARTS_WITH_ORGAN.match(title)) and "关于" in title and P.TITLE_END.search(title) is not None
+            and not P.DOC_NUMBER.search(title) and P.ends_terminal(before) and not P.is_title_like(after)
+            and P.ends_terminal(after))
 
 
 def _repeats_title(lines: list[Line], current: _Candidate, candidate: _Candidate) -> bool:
@@ -346,7 +360,11 @@ def _has_head(lines: list[Line], candidate: _Candidate) -> bool:
 
 
 def _is_attachment(lines: list[Line], current: _Candidate, candidate: _Candidate) -> bool:
-    """Is the candidate title something the current document 印发s, 公布s, or lists as 附件?"""
+    """Is the candidate title something the current document 印发s, 公布s, or lists as 附件, or does it
+    follow a bare '附件' / '附：' line?"""
+    marker = P.ATTACHMENT_LINE.match(lines[candidate.start - 1].text) if candidate.start else None
+    if marker and not (marker.group(2) or marker.group(3)):  # a bare '附件1' whose title is the next line
+        return True
     title = norm_title("".join(line.text for line in lines[candidate.title_first:candidate.title_last + 1]))
     title_core = P.TITLE_TAIL.sub("", title)
     own_title = norm_title("".join(line.text for line in lines[current.title_first:current.title_last + 1]))
@@ -403,31 +421,25 @@ def _spans(lines: list[Line], accepted: list[_Candidate], body_start: int) -> li
                 continue
             body.append(line)
         title_lines = [] if candidate.kind == "order" else lines[candidate.title_first:candidate.title_last + 1]
-        span = DocumentSpan(body, title_lines, category=category, kind=candidate.kind,
-                            toc_title=candidate.toc.title if candidate.toc else None)
+        span = DocumentSpan(body, title_lines, category=category, kind=candidate.kind, toc=candidate.toc)
         documents.append(span)
         category = next_category
     return documents
 
 
-def _recover_missing_toc_entries(documents: list[DocumentSpan], toc: list[TocEntry],
-                                 matches: dict[int, TocEntry]) -> None:
-    """A TOC entry whose title the body lacks: split it off the previous document after its closing date."""
-    matched = set(map(id, matches.values()))
+def _recover_missing_toc_entries(documents: list[DocumentSpan], toc: list[TocEntry]) -> None:
+    """A TOC entry whose title the body lacks: split it off the document listed before it, after that
+    document's closing date."""
     for position, entry in enumerate(toc):
-        if id(entry) in matched:
+        if any(document.toc is entry for document in documents):
             continue
-        previous_titles = {id(e) for e in toc[:position]}
-        host = None
-        for document in documents:
-            if document.toc_title and any(e.title == document.toc_title and id(e) in previous_titles for e in toc):
-                host = document
-        if host is None:
-            continue
-        cut = _closing_cut(host)
+        earlier = toc[:position]
+        hosts = [d for d in documents if d.toc is not None and any(d.toc is e for e in earlier)]
+        cut = _closing_cut(hosts[-1]) if hosts else None
         if cut is None:
             continue
-        new = DocumentSpan(host.lines[cut:], [], category=host.category, toc_title=entry.title, kind="toc")
+        host = hosts[-1]
+        new = DocumentSpan(host.lines[cut:], [], category=host.category, toc=entry, kind="toc")
         new.warnings.append("title not found in the body; taken from the table of contents")
         host.lines = host.lines[:cut]
         documents.insert(documents.index(host) + 1, new)

@@ -10,12 +10,14 @@ about 70 ms a provision on two cores, so ingest becomes slower by two orders of 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
 from huiqi.errors import HuiqiError
 from huiqi.records import Document, Provision
+from huiqi.search.index import Filters, Hit, SearchIndex, SearchResult, group_hits
 
 RRF_K = 60  # the constant of Cormack et al. (2009); ranks deeper than this barely count
 DEPTH = 50  # how far down each ranking fusion looks
@@ -80,3 +82,24 @@ def fuse(*rankings: list[tuple[str, str]]) -> list[tuple[str, str]]:
         for rank, key in enumerate(ranking[:DEPTH], start=1):
             scores[key] = scores.get(key, 0.0) + 1.0 / (RRF_K + rank)
     return sorted(scores, key=lambda key: -scores[key])
+
+
+def hybrid_search(index: SearchIndex, dense: DenseIndex, hit_fields: Callable[[list], dict], query: str, k: int,
+                  filters: Filters | None, group: bool) -> SearchResult:
+    """The lexical ranking and the embedding ranking, fused. `hit_fields` looks up what a hit shows for
+    provisions only the embeddings found."""
+    started = time.perf_counter()
+    lexical = index.search(query, k=DEPTH, filters=filters)
+    ranking = dense.ranking(query)
+    if filters and filters != Filters():  # embeddings know no filters: keep what the filtered search allows
+        allowed = {(h.doc_id, h.eid) for h in index.search(query, k=1000, filters=filters).hits}
+        ranking = [key for key in ranking if key in allowed]
+    fused = fuse([(h.doc_id, h.eid) for h in lexical.hits], ranking)[:k * 5 if group else k]
+    known = {(h.doc_id, h.eid): h for h in lexical.hits}
+    fields = hit_fields([key for key in fused if key not in known])
+    hits = [known.get(key) or Hit(score=0.0, **fields[key]) for key in fused if key in known or key in fields]
+    for rank, hit in enumerate(hits, start=1):
+        hit.score = 1.0 / (RRF_K + rank)
+    if group:
+        hits = group_hits(hits)[:k]
+    return SearchResult(query, (time.perf_counter() - started) * 1000, hits)
