@@ -287,6 +287,13 @@ def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "
     uvicorn.run(create_app(library), host=host, port=port, log_level="warning")
 
 
+def _report_out(report, as_json: bool, verbose: bool) -> None:
+    if as_json:
+        emit_json(report.to_dict())
+    else:
+        out.print(report.render(verbose))
+
+
 @eval_app.command("catalog")
 @handles_errors
 def eval_catalog(gold: Path,
@@ -299,11 +306,7 @@ def eval_catalog(gold: Path,
     """
     from huiqi.evaluate import score_catalog
 
-    report = score_catalog(gold, corpus)
-    if as_json:
-        emit_json(report.to_dict())
-        return
-    out.print(report.render(verbose))
+    _report_out(score_catalog(gold, corpus), as_json, verbose)
 
 
 @eval_app.command("search")
@@ -321,11 +324,7 @@ def eval_search(qa: Path,
     """
     from huiqi.evaluate import score_search
 
-    report = score_search(qa, corpus, dense=dense)
-    if as_json:
-        emit_json(report.to_dict())
-        return
-    out.print(report.render(verbose))
+    _report_out(score_search(qa, corpus, dense=dense), as_json, verbose)
 
 
 @bench_app.command("ingest")

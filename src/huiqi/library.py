@@ -14,7 +14,7 @@ from pathlib import Path
 import platformdirs
 
 from huiqi import read
-from huiqi.errors import BadRequest, HuiqiError, NoDocuments, UnreadableFile
+from huiqi.errors import BadRequest, HuiqiError, NoDocuments
 from huiqi.parse import ParsedSource, parse_source
 from huiqi.records import Document
 from huiqi.search import Filters, SearchIndex, SearchResult
@@ -210,5 +210,3 @@ def check_recognised(parsed: ParsedSource) -> None:
     raise NoDocuments(f"{parsed.source.name}: no policy document recognised (no title, 文号, 成文日期 or "
                       "numbered provisions); is this a policy compilation?")
 
-
-__all__ = ["IngestResult", "Library", "UnreadableFile"]

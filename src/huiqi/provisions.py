@@ -25,7 +25,7 @@ _STYLE_OF = {P.PART: "part", P.CHAPTER: "chapter", P.SECTION: "section", P.ARTIC
 _OUTLINE_PREFIX = {"cn": "sec", "paren_cn": "item", "arabic": "sub", "paren_arabic": "point", "circled": "indent"}
 _IN_ARTICLE_PREFIX = {"paren_cn": "point", "arabic": "item", "paren_arabic": "item", "circled": "indent", "cn": "point"}
 _KIND = {"part": "part", "chp": "chapter", "sec": "section", "art": "article", "item": "item", "sub": "sub",
-         "point": "point", "indent": "indent", "para": "paragraph"}
+         "point": "point", "indent": "indent"}
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 
 

@@ -130,10 +130,6 @@ class Store:
         with Session(self.engine) as session:
             return session.scalar(select(SourceRow).where(SourceRow.name == name))
 
-    def source_with_sha(self, sha256: str) -> SourceRow | None:
-        with Session(self.engine) as session:
-            return session.scalar(select(SourceRow).where(SourceRow.sha256 == sha256).limit(1))
-
     def sources(self) -> list[SourceRow]:
         with Session(self.engine) as session:
             return list(session.scalars(select(SourceRow).order_by(SourceRow.name)))

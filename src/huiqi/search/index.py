@@ -29,6 +29,8 @@ WORDS_BOOST, PATH_BOOST, GRAMS_BOOST = 1.0, 0.35, 0.3
 NOT_INDEXED = ("signature", "attachment_list")
 PASSAGE_CHARS = 160  # about two or three sentences
 PASSAGES_PER_HIT = 4
+RERANK_DEPTH = 50  # hits reranked by coverage of the question's words
+COVERAGE_WEIGHT = 0.5
 NO_END = 99991231
 
 
@@ -98,6 +100,7 @@ class SearchIndex:
         self.index.register_tokenizer("ws", tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build())
         self.segmenter = Segmenter(hand_kept_terms())
         self.segmenter.add_terms(self.grown_terms())
+        self._paths: dict[str, list[str]] = {}
 
     # Dictionary ----------------------------------------------------------------------------------------------
 
@@ -112,6 +115,7 @@ class SearchIndex:
         if new:
             (self.path / "grown_terms.txt").write_text("\n".join(sorted(known | set(new))), encoding="utf-8")
             self.segmenter.add_terms(new)
+            self._paths.clear()
 
     # Writing ---------------------------------------------------------------------------------------------------
 
@@ -168,8 +172,9 @@ class SearchIndex:
             doc.add_text("issuer", issuer)
         # The title path goes in front of the provision's own words (DESIGN: "title path and document title
         # prefixed"), so that a word of the title counts alike for every provision of the document.
-        doc.add_text("words", " ".join(self.segmenter.words(path + " " + own, normalised=True)))
-        doc.add_text("path", " ".join(self.segmenter.words(path, normalised=True)))
+        path_words = self._path_words(path)
+        doc.add_text("words", " ".join(path_words + self.segmenter.words(own, normalised=True)))
+        doc.add_text("path", " ".join(path_words))
         doc.add_text("grams", " ".join(bigrams(own, normalised=True)))
         start = document.effective_from or document.date
         doc.add_integer("date", _day(document.date) or 0)
@@ -177,6 +182,14 @@ class SearchIndex:
         doc.add_integer("eff_to", _day(document.effective_to) or NO_END)
         doc.add_bytes("payload", json.dumps(payload, ensure_ascii=False).encode())
         return doc
+
+    def _path_words(self, path: str) -> list[str]:
+        """Every provision of a document shares its title path: segment each path once."""
+        if path not in self._paths:
+            if len(self._paths) > 10_000:
+                self._paths.clear()
+            self._paths[path] = self.segmenter.words(path, normalised=True)
+        return self._paths[path]
 
     # Reading ---------------------------------------------------------------------------------------------------
 
@@ -197,7 +210,7 @@ class SearchIndex:
         restrictions = self._filters(filters or Filters())
         final = tantivy.Query.boolean_query([(tantivy.Occur.Must, scoring), *restrictions]) if restrictions else scoring
         searcher = self.index.searcher()
-        limit = k * 5 if group else k
+        limit = max(k * 5 if group else k, RERANK_DEPTH)
         found = searcher.search(final, limit=limit * PASSAGES_PER_HIT, count=False).hits
         hits: list[Hit] = []
         seen: set[tuple[str, str]] = set()
@@ -210,8 +223,8 @@ class SearchIndex:
             hits.append(Hit(score=float(score), **payload))
             if len(hits) == limit:
                 break
-        if group:
-            hits = group_hits(hits)[:k]
+        hits = _by_coverage(hits, [w for w, weight in terms.words.items() if weight >= 1.0 and len(w) >= 2])
+        hits = group_hits(hits)[:k] if group else hits[:k]
         return SearchResult(query, (time.perf_counter() - started) * 1000, hits)
 
     def _term(self, field_name: str, term: str, boost: float) -> tantivy.Query:
@@ -244,6 +257,19 @@ class SearchIndex:
             must.append((tantivy.Occur.Must, tantivy.Query.range_query(
                 self.schema, "eff_to", tantivy.FieldType.Integer, day, None)))
         return must
+
+
+def _by_coverage(hits: list[Hit], words: list[str]) -> list[Hit]:
+    """Rerank by how many of the question's own words a hit (its document title and text) contains: BM25
+    adds up evidence word by word, so one rare word repeated can outweigh a provision that answers the whole
+    question; coordination (as classic Lucene did) rewards covering it."""
+    if not words:
+        return hits
+    for hit in hits:
+        haystack = normalise(hit.doc_title + hit.text)
+        coverage = sum(1 for word in words if word in haystack) / len(words)
+        hit.score *= (1 - COVERAGE_WEIGHT) + COVERAGE_WEIGHT * coverage
+    return sorted(hits, key=lambda hit: -hit.score)
 
 
 def passages(text: str) -> list[str]:
