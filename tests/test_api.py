@@ -88,6 +88,9 @@ def test_documents_and_provisions(server):
     ("/api/docs/nope", {}, 404, "no document"),
     ("/api/docs/..%2F..%2Fetc%2Fpasswd", {}, 404, ""),
     ("/api/nowhere", {}, 404, "Not Found"),
+    ("/api/search", {"q": "贴息", "k": "9" * 30}, 422, "k"),
+    ("/api/docs", {"offset": -1}, 422, "offset"),
+    ("/api/docs/" + "a" * 5000, {}, 422, "64 characters"),
 ])
 def test_errors_have_one_shape_and_no_stack_trace(server, path, params, status, words):
     assert words in assert_error(server.get(path, params=params), status)
@@ -99,6 +102,18 @@ def test_missing_provision_and_wrong_method(server):
     assert_error(server.post("/api/search", params={"q": "贴息"}), 405)
 
 
+def test_root_leads_to_the_interactive_docs(server):
+    response = server.get("/", follow_redirects=False)
+    assert response.status_code == 307 and response.headers["location"] == "/docs"
+
+
 def test_openapi_lists_every_route(server):
     paths = server.get("/openapi.json").json()["paths"]
     assert {"/api/search", "/api/docs", "/api/docs/{doc_id}", "/api/docs/{doc_id}/provisions/{eid}"} <= set(paths)
+
+
+def test_hostile_query_text_is_just_text(server):
+    for q in ("'; DROP TABLE documents;--", "\x00\x01", "<script>alert(1)</script>", "贴息" * 100):
+        response = server.get("/api/search", params={"q": q})
+        assert response.status_code == 200 and response.json()["query"] == q
+    assert server.get("/api/docs").json()["total"] == 2  # nothing was dropped

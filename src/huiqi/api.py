@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from huiqi import __version__
@@ -79,6 +79,10 @@ def create_app(library: Library) -> FastAPI:
         if found is None:
             raise NotFound(f"document {doc_id} has no provision {eid!r}; GET /api/docs/{doc_id} lists them")
         return {"doc_id": doc_id, "doc_title": document.title, "source": document.source, **asdict(found)}
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/docs")
 
     @app.get("/api/health", summary="Liveness and library size")
     def health() -> dict:

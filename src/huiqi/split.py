@@ -398,10 +398,7 @@ def _spans(lines: list[Line], accepted: list[_Candidate], body_start: int) -> li
     if not accepted:
         body = [line for line in lines[body_start:] if not P.CATEGORY_LINE.match(line.text)]
         title = next((line for line in body[:6] if _is_title_end(line.text)), None)
-        span = DocumentSpan(body, [title] if title else [], kind="whole")
-        if not title:
-            span.warnings.append("no title line found; the first line is used")
-        return [span] if body else []
+        return [DocumentSpan(body, [title] if title else [], kind="whole")] if body else []
     leading = lines[body_start:starts[0]]
     for line in leading:  # category lines before the first document
         if P.CATEGORY_LINE.match(line.text):
