@@ -173,24 +173,46 @@ def test_reciprocal_rank_fusion_rewards_agreement():
     assert set(fuse(lexical, dense)) == {("d1", "a"), ("d1", "b"), ("d2", "c"), ("d3", "x")}
 
 
-def test_hybrid_search_adds_provisions_only_the_embeddings_found(indexed):
-    """The embedding model is swapped for a fixed ranking; fusion, lookups and filters are real."""
+class _FixedEmbeddings:
+    """Stands in for the embedding model: fixed similarities and a fixed ranking; the rest is real."""
+
+    def __init__(self, similar: dict, ranking: list):
+        self.similar, self.fixed = similar, ranking
+
+    def embed(self, query):
+        return None
+
+    def similarities(self, vector, keys):
+        return [self.similar.get(key, 0.5) for key in keys]
+
+    def ranking(self, vector, depth=50):
+        return self.fixed
+
+
+def test_dense_rerank_lifts_the_provision_the_embeddings_prefer(indexed):
     from huiqi.search import dense
 
-    class FixedRanking(dense.DenseIndex):
-        def __init__(self, keys):
-            self.keys = keys
+    keys = {p.citation: (d.id, p.eid) for d, p in indexed.store.provisions()}
+    lexical = indexed.search("贴息 补贴", k=5).hits
+    favourite = (lexical[-1].doc_id, lexical[-1].eid)
+    embeddings = _FixedEmbeddings({favourite: 0.95}, [])
+    result = dense.hybrid_search(indexed.index, embeddings, indexed.store.hit_fields, "贴息 补贴", 5, None, False)
+    assert (result.hits[0].doc_id, result.hits[0].eid) == favourite
+    assert {(h.doc_id, h.eid) for h in result.hits} == {(h.doc_id, h.eid) for h in lexical}
+    assert keys  # the fixture has provisions to rank
 
-        def ranking(self, query, depth=dense.DEPTH):
-            return self.keys
+
+def test_rrf_adds_provisions_only_the_embeddings_found_and_obeys_filters(indexed):
+    from huiqi.search import dense
 
     provisions = {p.citation: (d.id, p.eid) for d, p in indexed.store.provisions()}
     peak = provisions["《国家发展改革委关于进一步完善分时电价机制的通知》一、"]
-    result = dense.hybrid_search(indexed.index, FixedRanking([peak]), indexed.store.hit_fields, "招用高校毕业生补贴",
-                                 5, None, False)
+    embeddings = _FixedEmbeddings({}, [peak])
+    result = dense.hybrid_search(indexed.index, embeddings, indexed.store.hit_fields, "招用高校毕业生补贴", 5,
+                                 None, False, fusion="rrf")
     keys = [(h.doc_id, h.eid) for h in result.hits]
     assert peak in keys and keys[0] != peak  # the lexical best stays first; the dense-only hit joins
     assert next(h for h in result.hits if (h.doc_id, h.eid) == peak).citation.endswith("一、")
-    filtered = dense.hybrid_search(indexed.index, FixedRanking([peak]), indexed.store.hit_fields, "贴息", 5,
-                                   Filters(level="municipal"), False)
+    filtered = dense.hybrid_search(indexed.index, embeddings, indexed.store.hit_fields, "贴息", 5,
+                                   Filters(level="municipal"), False, fusion="rrf")
     assert filtered.hits and peak not in [(h.doc_id, h.eid) for h in filtered.hits]  # filters bind embeddings too

@@ -193,7 +193,9 @@ def score_search(qa_path: Path, corpus: Path, dense: bool = False) -> SearchRepo
     questions = load_jsonl(qa_path)
     names = sorted({q["source"] for q in questions})
     files = [_locate(corpus, qa_path, name) for name in names]
-    systems = ["huiqi (lexical)", *(["huiqi (lexical + dense, RRF)"] if dense else [])]
+    systems = ["huiqi (lexical)", *(["huiqi (lexical + dense, RRF)", "huiqi (lexical + dense rerank)"]
+                                    if dense else [])]
+    fusion = {"huiqi (lexical + dense, RRF)": "rrf", "huiqi (lexical + dense rerank)": "rerank"}
     ranks: dict[str, list[int | None]] = {name: [] for name in [*systems, "baseline: 500-char chunks + BM25"]}
     took: dict[str, list[float]] = {name: [] for name in ranks}
     misses: list[str] = []
@@ -205,7 +207,8 @@ def score_search(qa_path: Path, corpus: Path, dense: bool = False) -> SearchRepo
             quote = match_key(question["quote"])
             for system in systems:
                 started = time.perf_counter()
-                hits = library.search(question["question"], k=10, dense=system != "huiqi (lexical)").hits
+                hits = library.search(question["question"], k=10, dense=system in fusion,
+                                      fusion=fusion.get(system, "rerank")).hits
                 took[system].append((time.perf_counter() - started) * 1000)
                 ranks[system].append(next((i for i, h in enumerate(hits, 1) if quote in match_key(h.text)), None))
             rank = ranks[systems[-1]][-1]

@@ -148,8 +148,8 @@ class Library:
         return added
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None, group: bool = False,
-               dense: bool | None = None) -> SearchResult:
-        """Lexical search; with dense retrieval on, its ranking is fused with the embedding ranking (RRF)."""
+               dense: bool | None = None, fusion: str = "rerank") -> SearchResult:
+        """Lexical search; with dense retrieval on, combined with the embeddings ('rerank' or 'rrf')."""
         if not query.strip():
             raise BadRequest("empty query; type a few words, e.g. 贷款贴息")
         if not (self.dense if dense is None else dense):
@@ -157,7 +157,7 @@ class Library:
         if self._dense_index is None:
             self._dense_index = dense_search.DenseIndex(self.store.vectors())
         return dense_search.hybrid_search(self.index, self._dense_index, self.store.hit_fields, query, k, filters,
-                                          group)
+                                          group, fusion)
 
     # Read ------------------------------------------------------------------------------------------------
 

@@ -166,6 +166,8 @@ class Store:
         return old_ids
 
     def add_vectors(self, vectors: dict[tuple[str, str], bytes]) -> None:
+        if not vectors:
+            return
         with Session(self.engine) as session, session.begin():
             session.execute(delete(VectorRow).where(VectorRow.document_id.in_({d for d, _ in vectors})))
             session.execute(insert(VectorRow), [{"document_id": d, "eid": e, "vector": v}

