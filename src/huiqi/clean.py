@@ -234,7 +234,7 @@ def _join_text(before: str, after: str) -> str:
 
 def _stands_alone(text: str) -> bool:
     """Lines nothing continues: a date, a 文号, a 令 header, a category, a TOC entry, a 印发 line."""
-    return is_hard_break(text) and not (P.COPY_LINE.match(text) or P.ATTACHMENT_LINE.match(text))
+    return is_hard_break(text) and not (P.COPY_LINE.match(text) or P.attachment_marker(text))
 
 
 def is_hard_break(text: str) -> bool:
@@ -245,5 +245,5 @@ def is_hard_break(text: str) -> bool:
         or P.ORDER_HEADER.match(text) or P.ORDER_NUMBER_LINE.match(text) or P.NOTICE_NUMBER_LINE.match(text)
         or P.CATEGORY_LINE.match(text) or P.TOC_ENTRY.match(text) or P.TOC_HEADING.match(text)
         or P.COPY_LINE.match(text) or P.PRINTED_LINE.match(text) or P.CLOSING_NOTE.match(text)
-        or (P.ATTACHMENT_LINE.match(text) and len(text) < 60)
+        or P.attachment_marker(text) is not None
     )

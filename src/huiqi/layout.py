@@ -49,6 +49,7 @@ def analyse(span: DocumentSpan) -> Layout:
     layout = _order_layout(lines) if span.kind == "order" else _title_layout(span)
     _find_closing(layout)
     _find_attachments(layout)
+    _find_attachment_list(layout)
     return layout
 
 
@@ -72,9 +73,9 @@ def _order_layout(lines: list[Line]) -> Layout:
 
 def _title_layout(span: DocumentSpan) -> Layout:
     lines = span.lines
-    if span.title_lines:
-        first = next(i for i, line in enumerate(lines) if line is span.title_lines[0])
-        last = next(i for i, line in enumerate(lines) if line is span.title_lines[-1]) + 1
+    positions = [i for i, line in enumerate(lines) if any(line is t for t in span.title_lines)]
+    if positions:
+        first, last = positions[0], positions[-1] + 1
         title = join_title([line.text for line in span.title_lines])
     else:
         first = last = 0
@@ -123,7 +124,7 @@ def _find_closing(layout: Layout) -> None:
         after = lines[index + 1].text if index + 1 < len(lines) else ""
         signed = is_organ_line(previous) or bool(_SIGNER.match(previous))
         if not (signed or index + 1 == len(lines) or is_closing_note(after)
-                or P.ATTACHMENT_LINE.match(after)):
+                or P.attachment_marker(after)):
             continue
         start = index
         while start - 1 >= layout.body_start and index - start < 16 and (
@@ -134,23 +135,23 @@ def _find_closing(layout: Layout) -> None:
             end += 1
         layout.signature, layout.closing_date, layout.body_end = (start, end), index, start
         break
-    _find_attachment_list(layout)
 
 
 def _find_attachment_list(layout: Layout) -> None:
-    """附件说明: '附件：1.…' and the numbered lines under it, between the text and the 署名."""
+    """附件说明: '附件：1.…' and the numbered lines under it, the last thing before the 署名 (or before the
+    attachments). A 附件 line with text after it is body text, and stays in the body."""
     lines = layout.lines
-    for index in range(layout.body_start, layout.body_end):
-        match = P.ATTACHMENT_LINE.match(lines[index].text)
-        if not match:
-            continue
-        end = index + 1
-        while end < layout.body_end and _LIST_ITEM.match(lines[end].text) and len(lines[end].text) < 80:
-            end += 1
-        if end == layout.body_end or layout.signature is None:
-            layout.attachment_list = (index, end)
-            layout.body_end = index
-        return
+    end = layout.body_end
+    index = end - 1
+    while index > layout.body_start and _list_item(lines[index].text):
+        index -= 1
+    if index >= layout.body_start and index < end and P.attachment_marker(lines[index].text) is not None:
+        layout.attachment_list = (index, end)
+        layout.body_end = index
+
+
+def _list_item(text: str) -> bool:
+    return bool(_LIST_ITEM.match(text)) and len(text) < 80 and not P.ends_terminal(text)
 
 
 def _find_attachments(layout: Layout) -> None:
@@ -161,7 +162,7 @@ def _find_attachments(layout: Layout) -> None:
     if start is None:
         # No 署名: an attachment may still follow the text, announced by its title (印发《X》).
         start = next((i for i in range(layout.body_start + 1, len(lines))
-                      if _names_attachment(lines[i].text, names, own_title)), None)
+                      if _starts_attachment(lines, i, names, own_title)), None)
         if start is None:
             return
         layout.body_end = min(layout.body_end, start)
@@ -171,7 +172,7 @@ def _find_attachments(layout: Layout) -> None:
     index = start
     while index < len(lines):
         text = lines[index].text
-        is_mark = (P.ATTACHMENT_LINE.match(text) and len(text) < 80) or index == start or (
+        is_mark = P.attachment_marker(text) is not None or index == start or (
             _names_attachment(text, names, own_title))
         if is_mark:
             title, body_start = _attachment_title(lines, index, names)
@@ -184,6 +185,14 @@ def _find_attachments(layout: Layout) -> None:
         layout.attachments.append(Attachment(title, mark, end, min(body_start, end)))
 
 
+def _starts_attachment(lines: list[Line], index: int, names: list[str], own_title: str) -> bool:
+    """With no 署名 to end the text: a bare '附件1' line above a title, or a title the document announced."""
+    marker = P.attachment_marker(lines[index].text)
+    if marker is not None:
+        return not marker[1] and index + 1 < len(lines) and _title_part(lines[index + 1].text)
+    return _names_attachment(lines[index].text, names, own_title)
+
+
 def _names_attachment(text: str, names: list[str], own_title: str) -> bool:
     if not P.is_title_like(text) and not re.search(r"(?:表|书|单|录|图)$", text):
         return False
@@ -194,10 +203,10 @@ def _names_attachment(text: str, names: list[str], own_title: str) -> bool:
 
 def _attachment_title(lines: list[Line], mark: int, names: list[str]) -> tuple[str, int]:
     """An attachment's title (after '附件1', on the same line or the next ones) and where its text starts."""
-    match = P.ATTACHMENT_LINE.match(lines[mark].text)
-    if match and (match.group(2) or match.group(3) or "").strip():
-        return (match.group(2) or match.group(3)).strip(), mark + 1
-    first = mark + 1 if match else mark
+    marker = P.attachment_marker(lines[mark].text)
+    if marker and marker[1]:
+        return marker[1], mark + 1
+    first = mark + 1 if marker else mark
     end = first
     while end < len(lines) and end - first < 3 and _title_part(lines[end].text):
         end += 1
@@ -207,8 +216,14 @@ def _attachment_title(lines: list[Line], mark: int, names: list[str]) -> tuple[s
         end += 1  # "（2021-2023 年）" under the title
     if end > first:
         return "".join(line.text for line in lines[first:end]), end
-    return (f"附件{match.group(1) or ''}" if match else "附件"), first
+    return (f"附件{marker[0]}" if marker else "附件"), first
 
 
 def _title_part(text: str) -> bool:
-    return len(text) <= 40 and not P.ends_terminal(text) and "，" not in text and P.heading_match(text) is None
+    return (len(text) <= 40 and not P.ends_terminal(text) and "，" not in text and " | " not in text
+            and P.heading_match(text) is None)
+
+
+def is_placeholder(title: str) -> bool:
+    """'附件', '附件2': what an attachment is called when its own title was not found."""
+    return bool(re.fullmatch(r"附件\d*", title))

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from huiqi import organs, regions
 from huiqi import patterns as P
-from huiqi.layout import Layout
+from huiqi.layout import Layout, is_placeholder
 from huiqi.split import DocumentSpan, is_organ_line, norm_title
 
 _DATE = P.DATE.pattern
@@ -253,10 +253,10 @@ def _attachments(layout: Layout, title: str) -> list[str]:
     if layout.attachment_list:
         a, b = layout.attachment_list
         for line in layout.lines[a:b]:
-            match = P.ATTACHMENT_LINE.match(line.text)
-            text = (match.group(2) or match.group(3) or "") if match else line.text
+            marker = P.attachment_marker(line.text)
+            text = marker[1] if marker else line.text
             names.extend(part for part in re.split(r"\s*(?:\d{1,2}[.．、]|[（(]\d{1,2}[）)])\s*", text) if part)
-    names.extend(attachment.title for attachment in layout.attachments if attachment.title != "附件")
+    names.extend(attachment.title for attachment in layout.attachments if not is_placeholder(attachment.title))
     cleaned: list[str] = []
     for name in names:
         name = re.sub(r"[（(]略[）)]$|\.(?:docx?|pdf|xlsx?|wps)$", "", name.strip(" ：:")).strip("《》")

@@ -22,7 +22,9 @@ SECTION = re.compile(rf"^第({CN_NUM}|\d+)节(?:\s+|$)")
 ARTICLE = re.compile(rf"^第({CN_NUM}|\d+)条(?:之({CN_NUM}))?(?:\s+|$)")
 CN_ITEM = re.compile(rf"^({CN_NUM})[、.．](?!{CN_NUM}?[级类等批是])")  # 一、  (not 一、二级)
 PAREN_CN_ITEM = re.compile(rf"^[（(]({CN_NUM})[）)]")  # （一）
-ARABIC_ITEM = re.compile(r"^(\d{1,2})(?:[.．、](?![\d.])|\s)")  # 1.  1、  (not 1.5倍, not 11.5.14)
+# 1.  1、  and '1 目的' (a short heading after a space, as standards number them); not 1.5倍, 11.5.14, or
+# '1 个月内提交…' (a wrapped sentence) or '1 | 甲公司 | 100万元' (a table row)
+ARABIC_ITEM = re.compile(r"^(\d{1,2})(?:[.．、](?![\d.])|\s+(?=[^\s，。；|]{1,15}$))")
 PAREN_ARABIC_ITEM = re.compile(r"^[（(](\d{1,2})[）)]")  # （1）
 CIRCLED_ITEM = re.compile(r"^([①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳])")
 
@@ -46,7 +48,8 @@ _BRACKET_CLOSE = "〕］\\]）)﹞】}"
 # 发文字号: 机关代字 + 〔年份〕 + 序号 + 号, with every bracket variant seen in extracted text.
 DOC_NUMBER = re.compile(
     rf"([{CJK}]{{1,16}})\s*[{_BRACKET_OPEN}]\s*(\d{{4}})\s*[{_BRACKET_CLOSE}]\s*(\d{{1,4}})\s*号")
-DOC_NUMBER_LINE = re.compile(rf"^[（(]?\s*{DOC_NUMBER.pattern}\s*[）)]?$")
+# alone on its line, bracketed, or with the 签发人 beside it (GB/T 9704 7.2.4, documents sent upward)
+DOC_NUMBER_LINE = re.compile(rf"^[（(]?\s*{DOC_NUMBER.pattern}\s*[）)]?(?:\s*签发人[:：]\s*[{CJK} ]{{2,20}})?$")
 # 令 and 公告 numbers: "第 744 号" under a 令 header, "2021 年第 41 号" under a 公告 title.
 ORDER_HEADER = re.compile(
     rf"^(?:中华人民共和国)?[{CJK}、]{{1,40}}(?:院|部|委|委员会|政府|局|署|行|会|厅|办)令(?:\s*第\s*\d{{1,4}}\s*号)?$")
@@ -59,7 +62,8 @@ ORDER_IN_TEXT = re.compile(rf"([{CJK}、]{{2,40}}?令)\s*(?:\(|（)?\s*第\s*(\d
 GENRES = (
     "实施意见", "指导意见", "意见", "通知", "通告", "公告", "通报", "办法", "条例", "规定", "决定", "决议",
     "方案", "规划", "计划", "细则", "措施", "指南", "指引", "批复", "复函", "函", "纲要", "准则", "规则",
-    "规程", "目录", "清单", "要点", "标准", "章程", "解释", "命令", "修正案", "纪要", "答复", "守则", "法典", "法",
+    "规程", "目录", "清单", "要点", "标准", "章程", "解释", "命令", "修正案", "纪要", "答复", "守则", "法典",
+    "报告", "请示", "公报", "议案", "法",
 )
 GENRE_ROOT = {"实施意见": "意见", "指导意见": "意见", "复函": "函"}
 # "（试行）", "（2021-2023 年）", "(修订)": parentheticals that may follow the genre word in a title.
@@ -78,8 +82,21 @@ CATEGORY_LINE = re.compile(
 
 # 附件 / 附件1 / 附件2：标题 / 附表1 / 附：  (not 附则, a chapter heading)
 ATTACHMENT_LINE = re.compile(rf"^附\s*(?:件|表|录)?\s*(\d{{1,2}})?\s*(?:[:：.．、]\s*(.*)|$|(?<=\d)\s*([{CJK}《“].*))")
+
+
+def attachment_marker(text: str) -> tuple[str, str] | None:
+    """(number, title) of a 附件 line — '附件2：标题', '附件1', '附：' — or None. A sentence that merely starts
+    with 附件 ('附件2所列企业名单由各地审核确定。') is not one: a marker is short and ends without a full stop."""
+    match = ATTACHMENT_LINE.match(text)
+    if not match or len(text) > 80 or ends_terminal(text):
+        return None
+    title = (match.group(2) or match.group(3) or "").strip()
+    if "，" in title:
+        return None
+    return match.group(1) or "", title
 TOC_HEADING = re.compile(r"^目\s*录$")
-TOC_ENTRY = re.compile(r"^(?:(\d{1,3})\s*[.、．]\s*)?(.+?)\s*(?:…+|[.·•_\-—]{3,}|\|)[\s|]*(\d{1,4})$")
+# "12. 标题……………88": a title, a leader, a page number (a table row "小型企业 | 50% | 100" is not one)
+TOC_ENTRY = re.compile(r"^(?:(\d{1,3})\s*[.、．]\s*)?(.+?)\s*(?:…+|[.·•_\-—]{3,})[\s|]*(\d{1,4})$")
 
 ORGAN_SUFFIX = re.compile(
     r"(?:部|委|局|院|厅|署|办|会|行|中央|政府|办公室|委员会|总局|总署|总社|总会|协会|联合会|司|处|中心|公司)$")

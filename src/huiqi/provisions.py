@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from huiqi import patterns as P
 from huiqi.clean import Line
-from huiqi.layout import Layout
+from huiqi.layout import Layout, is_placeholder
 from huiqi.records import Provision
 
 _REGULATION_RANK = {"part": 0, "chapter": 1, "section": 2, "article": 3}
@@ -61,7 +61,7 @@ def build(layout: Layout, doc_title: str) -> list[Provision]:
         _leaf(out, "signature", "signature", "", "", lines[a:b], f"《{doc_title}》署名")
     for number, attachment in enumerate(layout.attachments, start=1):
         eid = f"att_{number}"
-        name = P.TITLE_TAIL.sub("", attachment.title).strip("《》") if attachment.title != "附件" else doc_title
+        name = doc_title if is_placeholder(attachment.title) else P.TITLE_TAIL.sub("", attachment.title).strip("《》")
         base = f"《{name}》"
         intro, children = _parse(lines[attachment.body_start:attachment.end])
         span = lines[attachment.start:attachment.end]

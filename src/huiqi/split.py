@@ -362,8 +362,8 @@ def _has_head(lines: list[Line], candidate: _Candidate) -> bool:
 def _is_attachment(lines: list[Line], current: _Candidate, candidate: _Candidate) -> bool:
     """Is the candidate title something the current document 印发s, 公布s, or lists as 附件, or does it
     follow a bare '附件' / '附：' line?"""
-    marker = P.ATTACHMENT_LINE.match(lines[candidate.start - 1].text) if candidate.start else None
-    if marker and not (marker.group(2) or marker.group(3)):  # a bare '附件1' whose title is the next line
+    marker = P.attachment_marker(lines[candidate.start - 1].text) if candidate.start else None
+    if marker and not marker[1]:  # a bare '附件1' whose title is the next line
         return True
     title = norm_title("".join(line.text for line in lines[candidate.title_first:candidate.title_last + 1]))
     title_core = P.TITLE_TAIL.sub("", title)
@@ -382,10 +382,9 @@ def attachment_names(title: str, body: list[str]) -> list[str]:
         if any(word in text for word in ("印发", "公布", "发布", "转发")):
             names += [norm_title(m.group(1)) for m in _QUOTED.finditer(text)]
     for text in body:
-        match = P.ATTACHMENT_LINE.match(text)
-        if match:
-            name = (match.group(2) or match.group(3) or "").strip("《》 ")
-            names.append(norm_title(P.TITLE_TAIL.sub("", name)))
+        marker = P.attachment_marker(text)
+        if marker and marker[1]:
+            names.append(norm_title(P.TITLE_TAIL.sub("", marker[1].strip("《》 "))))
     return [P.TITLE_TAIL.sub("", name.strip("《》")) for name in names if len(name) >= 2]
 
 
@@ -410,13 +409,14 @@ def _spans(lines: list[Line], accepted: list[_Candidate], body_start: int) -> li
         documents.append(span)
     for number, candidate in enumerate(accepted):
         end = starts[number + 1] if number + 1 < len(starts) else len(lines)
-        body: list[Line] = []
-        next_category = category
-        for line in lines[candidate.start:end]:
-            if P.CATEGORY_LINE.match(line.text) and line is not lines[candidate.title_first]:
-                next_category = line.text.strip("（）() ")
-                continue
-            body.append(line)
+        # Category lines separate documents: they count only after a document's last line of text. One
+        # inside the text ('其他' in a list) is text.
+        body = lines[candidate.start:end]
+        trailing = 0
+        while trailing < len(body) - 1 and P.CATEGORY_LINE.match(body[-1 - trailing].text):
+            trailing += 1
+        next_category = body[-1].text.strip("（）() ") if trailing else category
+        body = body[:len(body) - trailing]
         title_lines = [] if candidate.kind == "order" else lines[candidate.title_first:candidate.title_last + 1]
         span = DocumentSpan(body, title_lines, category=category, kind=candidate.kind, toc=candidate.toc)
         documents.append(span)
@@ -453,7 +453,7 @@ def _closing_cut(host: DocumentSpan) -> int | None:
             while cut < len(lines) and is_closing_note(lines[cut].text):
                 cut += 1
             following = norm_title(P.TITLE_TAIL.sub("", lines[cut].text)) if cut < len(lines) else ""
-            if (cut < len(lines) and not P.ATTACHMENT_LINE.match(lines[cut].text)
+            if (cut < len(lines) and not P.attachment_marker(lines[cut].text)
                     and not any(name and (following in name or name in following) for name in names)
                     and following not in own_title):
                 return cut
