@@ -108,3 +108,38 @@ def test_corpus_variants_without_the_cues_they_had(corpus, tmp_path, name, trans
             for row in gold if row["source"] == name]
     (tmp_path / "gold.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows))
     assert_bars(score_catalog(tmp_path / "gold.jsonl", tmp_path))
+
+
+def _every_line_is_kept(path) -> list[str]:
+    """Lines of a document's text that no provision carries (empty when nothing is lost)."""
+    import re
+
+    from huiqi.clean import clean
+    from huiqi.layout import analyse
+    from huiqi.parse import parse_document
+    from huiqi.patterns import attachment_marker, heading_match
+    from huiqi.split import split
+
+    lost = []
+    for span in split(clean(read_source(path).lines)).documents:
+        layout = analyse(span)
+        document = parse_document(span, path.name)
+        kept = "|".join(re.sub(r"\s", "", p.heading + "|" + p.text) for p in document.provisions)
+        for line in span.lines[layout.body_start:]:
+            label, marker = heading_match(line.text), attachment_marker(line.text)
+            rest = marker[1] if marker else line.text[label.end():] if label else line.text  # '附件1' is a label
+            rest = re.sub(r"\s", "", rest)
+            if rest and rest not in kept:
+                lost.append(f"{path.name}:{line.first} {line.text[:40]}")
+    return lost
+
+
+@pytest.mark.parametrize("name", ["001_bf5e8a97a1a13c8b.txt", "002_3700f5e89e50de4d.txt",
+                                  "004_6ec41850c7a72691.txt"])
+def test_no_text_is_lost_between_the_parser_and_the_provisions(corpus, name):
+    assert _every_line_is_kept(corpus / name) == []
+
+
+@pytest.mark.parametrize("name", ["luohe_2024q2.txt", "zhejiang_2024.md"])
+def test_no_text_is_lost_in_the_heldout_compilations(name):
+    assert _every_line_is_kept(HELDOUT / name) == []

@@ -134,3 +134,45 @@ def test_a_one_sentence_article_has_no_heading():
 为了规范管理，制定本条例。""")
     assert (found["art_3"].heading, found["art_3"].text) == ("", "建设工程抗震应当坚持以人为本、全面设防、突出重点的原则。")
     assert (found["art_4"].heading, found["art_4"].text) == ("目的和依据", "为了规范管理，制定本条例。")
+
+
+def test_a_sentence_that_starts_with_fu_jian_is_body_text_and_nothing_is_lost():
+    document = one_document("""中共中央 国务院关于促进民营经济发展壮大的意见
+（2023 年 7 月 14 日）
+民营经济是推进中国式现代化的生力军。
+一、总体要求。坚持“两个毫不动摇”。
+附件2所列企业名单由各地审核确定。
+二、组织实施。各地区各部门要抓好落实。
+三、加强宣传。营造良好氛围。""")
+    found = {p.eid: p for p in document.provisions}
+    assert {"sec_1", "sec_2", "sec_3"} <= set(found) and "attachment_list" not in found
+    assert "附件2所列企业名单由各地审核确定。" in found["sec_1"].text
+
+
+def test_an_attachment_after_a_bare_marker_without_a_signature():
+    document = one_document("""中共中央 国务院关于促进民营经济发展壮大的意见
+（2023 年 7 月 14 日）
+一、总体要求。坚持“两个毫不动摇”。
+附件1
+民营企业发展情况统计调查实施办法
+第一条 为了做好统计调查，制定本办法。
+第二条 本办法自印发之日起施行。""")
+    found = {p.eid: p for p in document.provisions}
+    assert found["att_1"].heading == "民营企业发展情况统计调查实施办法"
+    assert found["att_1__art_2"].citation == "《民营企业发展情况统计调查实施办法》第二条"
+    assert "附件1" not in found["sec_1"].text
+
+
+def test_wrapped_numbers_and_table_rows_are_not_items():
+    document = one_document("""漯河市财政局关于做好2024年贷款贴息工作的通知
+各县区财政局：
+一、申报时间。企业应当在贷款发放后，于
+1 个月内提交申请，逾期不予受理。
+二、名单。
+1 | 甲公司 | 100万元
+2 | 乙公司 | 50万元
+漯河市财政局
+2024年3月6日""")
+    found = {p.eid: p for p in document.provisions}
+    assert "sec_1__sub_1" not in found and found["sec_1"].text.endswith("逾期不予受理。")
+    assert "sec_2__sub_1" not in found and "1 | 甲公司 | 100万元" in found["sec_2"].text

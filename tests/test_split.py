@@ -221,3 +221,59 @@ def test_a_markdown_law_file_is_one_document():
     assert documents[0].title == "中华人民共和国中小企业促进法"
     assert documents[0].effective_from.isoformat() == "2018-01-01"
     assert [p.eid for p in documents[0].provisions][-2:] == ["chp_1__art_1", "chp_1__art_2"]
+
+
+LUOHE = """漯河市财政局关于做好2024年贷款贴息工作的通知
+漯财金〔2024〕5号
+各县区财政局：
+一、贴息对象。下列企业可以申请：
+{middle}
+二、工作要求。各地要抓好落实。
+漯河市财政局
+2024年3月6日"""
+
+
+def test_a_table_is_not_a_table_of_contents():
+    table = "| 企业类型 | 贴息比例 | 上限（万元） |\n| 小型企业 | 50% | 100 |\n| 中型企业 | 30% | 200 |\n| 微型企业 | 60% | 50 |"
+    document = documents_of(LUOHE.format(middle=table))[0]
+    assert document.title == "漯河市财政局关于做好2024年贷款贴息工作的通知"
+    assert document.doc_number == "漯财金〔2024〕5号" and document.warnings == []
+
+
+def test_a_category_word_inside_a_document_is_text():
+    text = LUOHE.format(middle="制造业企业\n服务业企业\n其他") + """
+漯河市人民政府关于支持个体工商户的通知
+漯政〔2024〕9号
+各县区人民政府：
+一、给予补贴。
+漯河市人民政府
+2024年5月6日"""
+    first, second = documents_of(text)
+    assert "其他" in first.provisions[1].text and second.category is None
+
+
+def test_a_title_tail_that_looks_like_a_category_does_not_break_the_document():
+    document = documents_of("""漯河市2024年惠企政策清单
+（漯河市）
+各县区人民政府：
+一、给予补贴。对企业给予补贴。
+漯河市人民政府
+2024年5月6日""")[0]
+    assert document.date.isoformat() == "2024-05-06"
+
+
+def test_doc_number_beside_the_signer_and_reports_and_requests_are_documents():
+    text = """漯河市人民政府关于做好稳岗工作的请示
+漯政〔2024〕15号                签发人：张三
+省人民政府：
+一、基本情况。我市企业稳岗压力较大。
+漯河市人民政府
+2024年5月6日
+漯河市人民政府关于2023年度中小企业发展情况的报告
+漯政文〔2024〕21号
+市人大常委会：
+一、基本情况。我市中小企业发展良好。
+漯河市人民政府
+2024年5月8日"""
+    documents = documents_of(text)
+    assert [(d.doc_number, d.genre) for d in documents] == [("漯政〔2024〕15号", "请示"), ("漯政文〔2024〕21号", "报告")]

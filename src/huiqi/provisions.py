@@ -149,7 +149,7 @@ def _split_heading(style: str, rest: str) -> tuple[str, str]:
         return "", ""
     if style in ("part", "chapter", "section"):
         return rest, ""
-    if len(rest) <= 30 and not P.ends_terminal(rest) and "，" not in rest:
+    if len(rest) <= 30 and not P.ends_terminal(rest) and not re.search("[，。；]", rest):
         return rest, ""
     if style != "article" and len(rest) <= 30 and rest.endswith("。") and not re.search("[，。；]", rest[:-1]):
         return rest[:-1], rest  # "（一）指导思想。" alone on its line
