@@ -159,3 +159,28 @@ def test_bare_province_organs_take_the_region_of_the_compilation(tmp_path):
                                              signature="省工信厅\n省财政厅", day="2024年3月1日"))
     assert [d.region for d in documents] == ["江苏省", "江苏省"]
     assert any("region taken from the compilation" in w for w in documents[1].warnings)
+
+
+@pytest.mark.parametrize(("signature", "region", "level"), [
+    ("国家税务总局漯河市税务局", "漯河市", "municipal"),  # a local branch of a central organ is local
+    ("江苏省苏州市吴中区人民政府", "吴中区", "county"),  # the most specific place in the name
+    ("共青团江苏省委", "江苏省", "provincial"),
+])
+def test_region_reads_the_place_inside_an_organ_name(signature, region, level):
+    document = one_document(notice("关于做好2024年度稳岗工作的通知", signature=signature))
+    assert (document.region, document.level) == (region, level)
+
+
+def test_a_bare_province_organ_in_a_city_compilation_is_the_province():
+    from conftest import documents_of
+
+    documents = documents_of(notice("漯河市人民政府关于支持个体工商户的通知", signature="漯河市人民政府")
+                             + "\n" + notice("省财政厅关于做好贴息工作的通知", signature="省财政厅", day="2024年3月1日"))
+    assert [(d.region, d.level) for d in documents] == [("漯河市", "municipal"), ("河南省", "provincial")]
+
+
+def test_a_cited_policys_start_date_is_not_this_documents():
+    document = one_document(notice("关于延续实施小微企业增值税优惠政策的公告", body=(
+        "一、对《财政部 税务总局关于实施小微企业普惠性税收减免政策的通知》（财税〔2019〕13号）自2019年1月1日"
+        "起实施的政策，继续执行。本公告自2024年1月1日起施行。")))
+    assert document.effective_from == date(2024, 1, 1)

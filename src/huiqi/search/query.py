@@ -72,16 +72,30 @@ def _terms(text: str, separator: str) -> tuple[str, ...]:
     return tuple(normalise(term.strip()) for term in text.split(separator) if term.strip())
 
 
+def _word_bounded(trigger: str, text: str, bounds: set[int]) -> bool:
+    """Does `trigger` occur in `text` as whole words ('民企' in '我们民企', not in '居民企业所得税')?"""
+    start = text.find(trigger)
+    while start >= 0:
+        if start in bounds and start + len(trigger) in bounds:
+            return True
+        start = text.find(trigger, start + 1)
+    return False
+
+
 def understand(query: str, segmenter: Segmenter) -> QueryTerms:
     text = normalise(query)
+    tokens = segmenter.jieba.cut(text)
+    bounds = {0}
+    for token in tokens:
+        bounds.add(max(bounds) + len(token))
     expansions: list[tuple[str, float]] = []
     for rule in rules():
-        if any(t in text for t in rule.triggers if len(t) >= 2):
+        if any(_word_bounded(t, text, bounds) for t in rule.triggers if len(t) >= 2):
             fresh = [term for term in rule.expansions if term not in text]
             # A rule adds at most about two words' worth of weight, however many words it lists.
             weight = EXPANSION_WEIGHT * min(1.0, 2 / max(1, len(fresh)))
             expansions += [(term, weight) for term in fresh]
-    core = "".join(" " if token in STOP_WORDS else token for token in segmenter.jieba.cut(text)).strip()
+    core = "".join(" " if token in STOP_WORDS else token for token in tokens).strip()
     terms = QueryTerms(core=core)
     terms.add(terms.words, segmenter.words(core, normalised=True), 1.0)
     terms.add(terms.grams, bigrams(core, normalised=True), 1.0)
