@@ -216,3 +216,28 @@ def test_rrf_adds_provisions_only_the_embeddings_found_and_obeys_filters(indexed
     filtered = dense.hybrid_search(indexed.index, embeddings, indexed.store.hit_fields, "贴息", 5,
                                    Filters(level="municipal"), False, fusion="rrf")
     assert filtered.hits and peak not in [(h.doc_id, h.eid) for h in filtered.hits]  # filters bind embeddings too
+
+
+def test_an_index_failure_after_the_store_committed_heals_itself(library, tmp_path, monkeypatch):
+    from huiqi.search.index import SearchIndex
+
+    path = tmp_path / "ministry.txt"
+    path.write_text("\n".join(pdf_lines(MINISTRY)), encoding="utf-8")
+
+    def broken(self, removed, items):
+        raise RuntimeError("LockBusy")
+
+    monkeypatch.setattr(SearchIndex, "update", broken)
+    result = library.ingest_file(path)
+    assert result.status == "ingested" and "rebuilt" in result.notes[0]
+    monkeypatch.undo()
+    assert library.search("峰谷电价").hits  # same process: the next use rebuilds from the store
+    assert library.ingest_file(path).status == "unchanged"
+
+
+def test_a_damaged_index_is_rebuilt_from_the_store(indexed):
+    from huiqi.library import Library
+
+    for meta in (indexed.home / "index").glob("meta.json"):
+        meta.write_text("{ this is not json")
+    assert Library(indexed.home).search("峰谷电价").hits

@@ -204,7 +204,7 @@ def _continues(previous: Line, line: Line, wrap_width: float | None) -> bool:
     if P.is_title_like(text):
         return False  # a title after a paragraph that ends without its full stop
     if wrap_width and previous.width >= wrap_width - 3.5:
-        return not starts_heading and not _is_organ_line(text) and not P.is_title_like(before)
+        return not starts_heading and not P.is_organ_line(text, with_verb=False) and not P.is_title_like(before)
     if starts_heading:
         return False
     width = P.display_width(before)
@@ -212,12 +212,6 @@ def _continues(previous: Line, line: Line, wrap_width: float | None) -> bool:
         return True  # a sentence already under way that stops without its full stop
     # Whole-paragraph lines: a long line that stops mid-sentence was cut by a page break.
     return width >= 40 and not P.is_title_like(before)
-
-
-def _is_organ_line(text: str) -> bool:
-    """A signature line: one or more organ names and nothing else."""
-    return len(text) <= 40 and all(P.ORGAN_SUFFIX.search(part) and not re.search(r"[，。；：、]", part)
-                                   for part in text.split(" "))
 
 
 def _unbalanced(text: str) -> bool:

@@ -102,6 +102,8 @@ def _report(result: IngestResult, as_json: bool) -> None:
         verb = "replaced" if result.status == "replaced" else "ingested"
         out.print(f"✓ {result.file}: {verb} {result.documents} documents, {result.provisions} provisions, "
                   f"{result.warnings} warnings ({result.seconds:.2f} s)")
+        for note in result.notes:
+            err.print(f"[yellow]note:[/yellow] {note}")
 
 
 @app.command()

@@ -16,11 +16,11 @@ from pathlib import Path
 from huiqi import read
 from huiqi.errors import BadRequest
 from huiqi.parse import parse_source
+from huiqi.patterns import ORGAN_SUFFIX
 from huiqi.records import Document
 from huiqi.split import norm_title
 
 FIELDS = ("title", "doc_number", "issuers", "date")
-_ORGAN_END = re.compile(r"(?:部|委|局|院|厅|署|办|会|行|中央|政府|室|社|司)$")
 
 
 @dataclass
@@ -146,7 +146,7 @@ def title_artefacts(title: str) -> list[str]:
     if "|" in title or "\t" in title or re.search(r"https?://", title) or re.search(r"[\x00-\x1f]", title):
         found.append("table bar, tab, URL or control character")
     for match in re.finditer(r"(\S+) (?=(\S))", title):
-        if not _ORGAN_END.search(match.group(1)):
+        if not ORGAN_SUFFIX.search(match.group(1)):
             found.append(f"space after 「{match.group(1)[-4:]}」")
     if title.count("（") != title.count("）") or title.count("《") != title.count("》"):
         found.append("unbalanced brackets")

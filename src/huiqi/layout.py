@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from huiqi import patterns as P
 from huiqi.clean import Line
-from huiqi.split import DocumentSpan, attachment_names, is_closing_note, is_organ_line, norm_title
+from huiqi.split import DocumentSpan, attachment_names, is_closing_note, norm_title
 
 _SIGNER = re.compile(r"^(?:总理|国务院总理|部长|主任|署长|局长|行长|主席|省长|市长|县长|区长)\s*[\u4e00-\u9fff]{2,4}$")
 _LIST_ITEM = re.compile(r"^(?:\d{1,2}|[（(]\d{1,2}[）)])[.．、]?\s*\S")
@@ -105,7 +105,7 @@ def join_title(parts: list[str]) -> str:
     break joins directly."""
     title = parts[0] if parts else ""
     for part in parts[1:]:
-        organ_break = is_organ_line(title.split(" ")[-1], with_verb=False) and not part.startswith(
+        organ_break = P.is_organ_line(title.split(" ")[-1], with_verb=False) and not part.startswith(
             ("关于", "《", "联合", "印发"))
         title += (" " if organ_break else "") + part
     return title.strip()
@@ -122,13 +122,13 @@ def _find_closing(layout: Layout) -> None:
             continue
         previous = lines[index - 1].text
         after = lines[index + 1].text if index + 1 < len(lines) else ""
-        signed = is_organ_line(previous) or bool(_SIGNER.match(previous))
+        signed = P.is_organ_line(previous) or bool(_SIGNER.match(previous))
         if not (signed or index + 1 == len(lines) or is_closing_note(after)
                 or P.attachment_marker(after)):
             continue
         start = index
         while start - 1 >= layout.body_start and index - start < 16 and (
-                is_organ_line(lines[start - 1].text) or _SIGNER.match(lines[start - 1].text)):
+                P.is_organ_line(lines[start - 1].text) or _SIGNER.match(lines[start - 1].text)):
             start -= 1
         end = index + 1
         while end < len(lines) and is_closing_note(lines[end].text):

@@ -6,6 +6,7 @@ The CLI and the HTTP API are thin shells over this class.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -35,12 +36,11 @@ class IngestResult:
     error: str | None = None
     exit_code: int = 0
     seconds: float = 0.0
-    removed_ids: list[str] = field(default_factory=list, repr=False)
-    added_ids: list[str] = field(default_factory=list, repr=False)
+    notes: list[str] = field(default_factory=list)  # what went wrong after the file was safely stored
 
     def to_dict(self) -> dict:
         return {"file": self.file, "status": self.status, "documents": self.documents,
-                "provisions": self.provisions, "warnings": self.warnings, "error": self.error,
+                "provisions": self.provisions, "warnings": self.warnings, "error": self.error, "notes": self.notes,
                 "seconds": round(self.seconds, 3)}
 
 
@@ -62,7 +62,7 @@ class Library:
         """The search index, opened on first use; rebuilt from the store if it is missing or stale."""
         if self._index is None:
             self._index = SearchIndex(self.home / "index")
-            stale = (self.home / "index" / "STALE").exists()
+            stale = self._index.reset or (self.home / "index" / "STALE").exists()
             if stale or (self._index.count() == 0 and self.store.counts()["provisions"]):
                 self.rebuild_index()
         return self._index
@@ -85,10 +85,11 @@ class Library:
         started = time.perf_counter()
         name = name or Path(path).name
         try:
-            source = read.read_source(path, name)
-            known = self.store.source(source.name)
-            if known is not None and known.sha256 == source.sha256:
+            read.check_file(Path(path))
+            known = self.store.source(name)
+            if known is not None and known.sha256 == read.digest(Path(path)):
                 return IngestResult(name, "unchanged", seconds=time.perf_counter() - started)
+            source = read.read_source(path, name)
             parsed = parse_source(source)
             check_recognised(parsed)
             index = self.index  # opened (and, if stale, rebuilt) before the store changes
@@ -96,7 +97,7 @@ class Library:
                        if self.dense else None)
             removed = self.store.replace_source(parsed, vectors)
             self._dense_index = None
-            self._update_index(index, removed, parsed.documents)
+            notes = self._update_index(index, removed, parsed.documents)
         except HuiqiError as exc:
             return IngestResult(name, "failed", error=str(exc), exit_code=exc.exit_code,
                                 seconds=time.perf_counter() - started)
@@ -107,26 +108,29 @@ class Library:
         return IngestResult(
             name, "replaced" if known is not None else "ingested", documents=len(documents),
             provisions=sum(len(d.provisions) for d in documents),
-            warnings=sum(len(d.warnings) for d in documents), seconds=time.perf_counter() - started,
-            removed_ids=removed, added_ids=[d.id for d in documents])
+            warnings=sum(len(d.warnings) for d in documents), seconds=time.perf_counter() - started, notes=notes)
 
     def remove(self, source_name: str) -> list[str]:
         index = self.index
         removed = self.store.remove_source(source_name)
         self._dense_index = None
-        self._update_index(index, removed, [])
+        for note in self._update_index(index, removed, []):
+            print(note, file=sys.stderr)
         return removed
 
-    def _update_index(self, index: SearchIndex, removed: list[str], documents: list[Document]) -> None:
-        """Bring the index in step with a write that the store has committed. Should the index fail, a STALE
-        mark makes the next use rebuild it from the store, the source of truth."""
+    def _update_index(self, index: SearchIndex, removed: list[str], documents: list[Document]) -> list[str]:
+        """Bring the index in step with a write the store has committed. The store is the source of truth:
+        should the index fail, it is marked STALE and rebuilt from the store at its next use."""
         try:
-            if index.count() == 0 and documents:
+            if documents:
                 index.grow_terms(grow(_texts(documents), index.segmenter))
             index.update(removed, ((d, p) for d in documents for p in d.provisions))
-        except Exception:
+        except Exception as exc:  # tantivy's errors have no common base class worth naming
             (self.home / "index" / "STALE").touch()
-            raise
+            self._index = None
+            return [f"the search index could not be updated ({exc}); it will be rebuilt from the library "
+                    "at its next use"]
+        return []
 
     def rebuild_index(self) -> int:
         """Re-grow the dictionary from the whole library and re-index every provision."""

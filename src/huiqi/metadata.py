@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from huiqi import organs, regions
 from huiqi import patterns as P
 from huiqi.layout import Layout, is_placeholder
-from huiqi.split import DocumentSpan, is_organ_line, norm_title
+from huiqi.split import DocumentSpan, norm_title
 
 _DATE = P.DATE.pattern
 # "本办法自2024年7月1日起施行" — but not a cited policy's date: "（财税〔2019〕13号）自2019年1月1日起实施的政策"
@@ -114,7 +114,7 @@ def _issuers(layout: Layout, title: str, warnings: list[str]) -> list[str]:
     lines = layout.lines
     if layout.signature:
         a, b = layout.signature
-        names = [name for line in lines[a:b] if is_organ_line(line.text) for name in _split_names(line.text)]
+        names = [name for line in lines[a:b] if P.is_organ_line(line.text) for name in _split_names(line.text)]
         if names:
             return names
     if layout.order:

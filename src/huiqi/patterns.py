@@ -98,8 +98,19 @@ TOC_HEADING = re.compile(r"^目\s*录$")
 # "12. 标题……………88": a title, a leader, a page number (a table row "小型企业 | 50% | 100" is not one)
 TOC_ENTRY = re.compile(r"^(?:(\d{1,3})\s*[.、．]\s*)?(.+?)\s*(?:…+|[.·•_\-—]{3,})[\s|]*(\d{1,4})$")
 
-ORGAN_SUFFIX = re.compile(
-    r"(?:部|委|局|院|厅|署|办|会|行|中央|政府|办公室|委员会|总局|总署|总社|总会|协会|联合会|司|处|中心|公司)$")
+# How the names of issuing organs end: 部, 委员会, 总局, 办公厅, 人民政府, 中央, 商会, 综合司, 服务中心 …
+ORGAN_ENDINGS = "部|委员会|委|总局|局|院|办公厅|厅|署|办公室|办|行|政府|中央|会|社|司|处|组|中心|公司"
+ORGAN_SUFFIX = re.compile(f"(?:{ORGAN_ENDINGS})$")
+_ORGAN_NAME = re.compile(f"^[{CJK}]{{2,30}}(?:{ORGAN_ENDINGS})$")
+
+
+def is_organ_line(text: str, with_verb: bool = True) -> bool:
+    """A line of organ names only ('国家发展改革委 国家能源局', a 署名 line); `with_verb` also accepts a
+    trailing '等N部门', '(关于)(联合)印发' or '关于', as a title's first line has them."""
+    parts = text.split(" ")
+    if with_verb:
+        parts[-1] = re.sub(f"(?:等[{CN_DIGITS}\\d]*个?部门|(?:关于)?(?:联合)?(?:印发|转发)|关于)$", "", parts[-1])
+    return len(text) <= 60 and all(_ORGAN_NAME.match(part) for part in parts)
 
 TERMINAL = "。！？；：!?;:"
 CLOSE_QUOTES = "”’」』）)"

@@ -39,12 +39,16 @@ class SourceText:
 
 
 def max_bytes() -> int:
-    return int(float(os.environ.get("HUIQI_MAX_MB", DEFAULT_MAX_MB)) * 1024 * 1024)
+    setting = os.environ.get("HUIQI_MAX_MB", str(DEFAULT_MAX_MB))
+    try:
+        return int(float(setting) * 1024 * 1024)
+    except ValueError:
+        raise UnreadableFile(f"HUIQI_MAX_MB={setting!r} is not a number of megabytes; "
+                             "set e.g. HUIQI_MAX_MB=128") from None
 
 
-def read_source(path: str | Path, name: str | None = None) -> SourceText:
-    """Read one file. Raises UnreadableFile with a one-line reason a user can act on."""
-    path = Path(path)
+def check_file(path: Path) -> int:
+    """The checks that need no reading: a type huiqi reads, a file that exists, not empty, not too large."""
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise UnreadableFile(f"{path.name}: unsupported file type '{suffix or '(none)'}'; "
@@ -59,6 +63,23 @@ def read_source(path: str | Path, name: str | None = None) -> SourceText:
     if size > limit:
         raise UnreadableFile(f"{path.name}: {size / 2**20:.1f} MB is larger than the {limit / 2**20:.0f} MB limit; "
                              "split the compilation or set HUIQI_MAX_MB")
+    return size
+
+
+def digest(path: Path) -> str:
+    """sha256 of the file, read in blocks: enough to tell an unchanged file without extracting its text."""
+    sha = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()
+
+
+def read_source(path: str | Path, name: str | None = None) -> SourceText:
+    """Read one file. Raises UnreadableFile with a one-line reason a user can act on."""
+    path = Path(path)
+    size = check_file(path)
+    suffix = path.suffix.lower()
     data = path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
     if suffix == ".pdf":
@@ -128,6 +149,8 @@ def _pdf_text(name: str, data: bytes) -> str:
             pages.append(textpage.get_text_range().replace("\r\n", "\n").replace("\r", "\n"))
             textpage.close()
             page.close()
+    except pdfium.PdfiumError as exc:
+        raise UnreadableFile(f"{name}: PDF page {len(pages) + 1} cannot be read ({exc}); re-export the PDF") from exc
     finally:
         pdf.close()
     if not "".join(pages).strip():

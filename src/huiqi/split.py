@@ -21,9 +21,7 @@ from difflib import SequenceMatcher
 from huiqi import patterns as P
 from huiqi.clean import Line, is_hard_break
 
-_ORGAN = r"(?:部|委员会|委|总局|局|院|办公厅|厅|署|办公室|办|行|政府|中央|会|社|司|组|中心)"
-_STARTS_WITH_ORGAN = re.compile(rf"^[{P.CJK}]{{2,30}}?{_ORGAN}(?=关于|等|印发|转发|联合|[ ]|$)")
-_PURE_ORGAN = re.compile(rf"^[{P.CJK}]{{2,30}}{_ORGAN}$")
+_STARTS_WITH_ORGAN = re.compile(rf"^[{P.CJK}]{{2,30}}?(?:{P.ORGAN_ENDINGS})(?=关于|等|印发|转发|联合|[ ]|$)")
 _PROMULGATED = re.compile(
     r"(?:印发|转发|发布|公布|颁布)(?:了)?《?([^《》]{2,80}?)》?(?:的(?:通知|公告|决定|函|命令)|给你们|，|。|$)")
 _QUOTED = re.compile(r"《([^《》]{2,80})》")
@@ -244,20 +242,11 @@ def _title_start(lines: list[Line], end: int, floor: int) -> int:
                 break
     while first - 1 >= floor and end - first < 3 and _can_continue_title(lines[first - 1].text):
         head = lines[first].text
-        if not (is_organ_line(lines[first - 1].text)
+        if not (P.is_organ_line(lines[first - 1].text)
                 and (head.startswith(("关于", "《", "联合印发", "印发")) or _STARTS_WITH_ORGAN.match(head))):
             break
         first -= 1
     return first
-
-
-def is_organ_line(text: str, with_verb: bool = True) -> bool:
-    """A line of organ names only ('国家发展改革委 国家能源局'); `with_verb` also accepts a trailing
-    '等N部门' or '(关于)(联合)印发' as a title's first line has."""
-    parts = text.split(" ")
-    if with_verb:
-        parts[-1] = re.sub(rf"(?:等[{P.CN_DIGITS}\d]*个?部门|(?:关于)?(?:联合)?(?:印发|转发)|关于)$", "", parts[-1])
-    return all(_PURE_ORGAN.match(part) for part in parts)
 
 
 def _needs_head(text: str) -> bool:
@@ -295,7 +284,7 @@ def _is_opener(lines: list[Line], index: int) -> bool:
 def _is_addressee(text: str) -> bool:
     return (text.endswith(("：", ":")) and len(text) <= 300 and P.heading_match(text) is None
             and "如下" not in text and (text.startswith("各") or bool(re.search(r"[，、]", text))
-                                        or bool(_PURE_ORGAN.match(text[:-1]))))
+                                        or P.is_organ_line(text[:-1], with_verb=False)))
 
 
 def _after_closing(lines: list[Line], index: int, floor: int) -> bool:

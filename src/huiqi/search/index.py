@@ -92,15 +92,25 @@ class SearchIndex:
         self.path = path
         self.schema = _schema()
         version = path / "VERSION"
-        if path.exists() and (not version.exists() or version.read_text().strip() != SCHEMA_VERSION):
-            shutil.rmtree(path)  # an index from another schema: drop it; `huiqi index --rebuild` refills it
-        path.mkdir(parents=True, exist_ok=True)
-        version.write_text(SCHEMA_VERSION)
-        self.index = tantivy.Index(self.schema, path=str(path))
+        # An index from another schema, or one a killed writer left damaged, is dropped; `reset` tells the
+        # library to refill it from the store.
+        self.reset = path.exists() and (not version.exists() or version.read_text().strip() != SCHEMA_VERSION)
+        if self.reset:
+            shutil.rmtree(path)
+        try:
+            self.index = self._open(path)
+        except (ValueError, OSError):
+            shutil.rmtree(path, ignore_errors=True)
+            self.index, self.reset = self._open(path), True
         self.index.register_tokenizer("ws", tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build())
         self.segmenter = Segmenter(hand_kept_terms())
         self.segmenter.add_terms(self.grown_terms())
         self._paths: dict[str, list[str]] = {}
+
+    def _open(self, path: Path) -> tantivy.Index:
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "VERSION").write_text(SCHEMA_VERSION)
+        return tantivy.Index(self.schema, path=str(path))
 
     # Dictionary ----------------------------------------------------------------------------------------------
 
