@@ -122,7 +122,10 @@ class Library:
         """Bring the index in step with a write the store has committed. The store is the source of truth:
         should the index fail, it is marked STALE and rebuilt from the store at its next use."""
         try:
-            if documents:
+            # The dictionary grows when the index is first filled and at every `huiqi index --rebuild`, not
+            # at each ingest: provisions already indexed were segmented with the old one, and a query must
+            # be segmented the way they were.
+            if index.count() == 0 and documents:
                 index.grow_terms(grow(_texts(documents), index.segmenter))
             index.update(removed, ((d, p) for d in documents for p in d.provisions))
         except Exception as exc:  # tantivy's errors have no common base class worth naming
