@@ -21,7 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from huiqi.errors import HuiqiError
-from huiqi.library import IngestResult, Library, expand_paths
+from huiqi.library import IngestResult, Library
 from huiqi.search import Filters
 
 app = typer.Typer(help="惠企 huiqi: turn policy compilations into a searchable policy library.",
@@ -71,20 +71,17 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders (.
 
     Example: huiqi ingest ../shared/corpus
     """
-    library = Library(home)
-    files = expand_paths(paths)
-    if not files:
-        raise typer.BadParameter("no supported files found in the given paths")
-    results: list[IngestResult] = []
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True, disable=as_json or not err.is_terminal) as progress:
-        task = progress.add_task("ingesting", total=len(files))
-        for path, name in files:
-            progress.update(task, description=f"ingesting {name}")
-            result = library.ingest_file(path, name)
-            results.append(result)
-            progress.advance(task)
+        task = progress.add_task("ingesting")
+
+        def advance(result: IngestResult, done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total, description=f"ingested {result.file}")
             _report(result, as_json)
+
+        results = Library(home).ingest(paths, progress=advance)
+    if not results:
+        raise typer.BadParameter("no supported files found in the given paths")
     failed = [r for r in results if r.status == "failed"]
     if failed:
         codes = {r.exit_code for r in failed}
@@ -332,7 +329,7 @@ def eval_search(qa: Path,
 @bench_app.command("ingest")
 @handles_errors
 def bench_ingest(paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders.")] = None,
-                 runs: Annotated[int, typer.Option(help="Timed runs (after one warm-up).")] = 5,
+                 runs: Annotated[int, typer.Option(min=1, help="Timed runs (after one warm-up).")] = 5,
                  as_json: JsonOption = False) -> None:
     """Time read → clean → split → parse → store over a corpus; prints MB/s and per-file latency.
 
@@ -355,7 +352,7 @@ def bench_search(paths: Annotated[list[Path] | None, typer.Argument(help="Files 
                  queries: Annotated[Path, typer.Option(help="Question set (JSON Lines with 'question').")] = Path(
                      "eval/search_qa.jsonl"),
                  home: Annotated[Path | None, typer.Option(help="Keep the built library here and reuse it.")] = None,
-                 runs: Annotated[int, typer.Option(help="Passes over the question set.")] = 3,
+                 runs: Annotated[int, typer.Option(min=1, help="Passes over the question set.")] = 3,
                  as_json: JsonOption = False) -> None:
     """Search latency (p50/p95/p99, k=10) on a library of ≥100k provisions, beside the chunk+BM25 baseline.
 

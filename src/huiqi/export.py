@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 from datetime import date
 
 from huiqi.errors import BadRequest
-from huiqi.records import Document, Provision
+from huiqi.records import Document, Provision, iso
 
 AKN_NS = "http://docs.oasis-open.org/legaldocml/ns/akn/3.0"
 FORMATS = ("json", "markdown", "akn")
@@ -34,8 +34,8 @@ def render(document: Document, fmt: str) -> str:
 
 def markdown(document: Document) -> str:
     facts = [("文号", document.doc_number), ("发文机关", "、".join(document.issuers)),
-             ("成文日期", _iso(document.date)), ("文种", document.genre), ("地区", document.region),
-             ("施行", _iso(document.effective_from)), ("有效期至", _iso(document.effective_to)),
+             ("成文日期", iso(document.date)), ("文种", document.genre), ("地区", document.region),
+             ("施行", iso(document.effective_from)), ("有效期至", iso(document.effective_to)),
              ("来源", f"{document.source} 第{document.source_lines[0]}–{document.source_lines[1]}行")]
     out = [f"# {document.title}", ""]
     out += [f"- {name}：{value}" for name, value in facts if value]
@@ -60,7 +60,7 @@ def akoma_ntoso(document: Document) -> str:
     is_act = any(p.kind == "article" for p in document.provisions if not p.eid.startswith("att_"))
     main = ET.SubElement(root, _q("act" if is_act else "doc"), name=document.genre or "document")
     main_provisions = [p for p in document.provisions if not p.eid.startswith("att_")]
-    _meta(main, document, document.title, "!main")
+    _meta(main, document, document.title, "!main", "act" if is_act else "doc")
     preface = ET.SubElement(main, _q("preface"))
     title_p = ET.SubElement(preface, _q("p"))
     ET.SubElement(title_p, _q("docTitle")).text = document.title
@@ -93,11 +93,11 @@ def akoma_ntoso(document: Document) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def _meta(parent: ET.Element, document: Document, name: str, component: str) -> None:
+def _meta(parent: ET.Element, document: Document, name: str, component: str, kind: str = "doc") -> None:
     meta = ET.SubElement(parent, _q("meta"))
     identification = ET.SubElement(meta, _q("identification"), source="#huiqi")
     day = (document.date or date(1900, 1, 1)).isoformat()
-    work = f"/akn/cn/{'act' if component == '!main' else 'doc'}/{day}/{document.id}"
+    work = f"/akn/cn/{kind}/{day}/{document.id}"
     for level, uri in (("FRBRWork", work), ("FRBRExpression", f"{work}/zho@{day}"),
                        ("FRBRManifestation", f"{work}/zho@{day}")):
         frbr = ET.SubElement(identification, _q(level))
@@ -163,5 +163,3 @@ def _q(tag: str) -> str:
     return f"{{{AKN_NS}}}{tag}"
 
 
-def _iso(value: date | None) -> str | None:
-    return value.isoformat() if value else None

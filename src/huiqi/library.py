@@ -70,14 +70,15 @@ class Library:
     # Ingest ----------------------------------------------------------------------------------------------
 
     def ingest(self, paths: Iterable[str | Path],
-               progress: Callable[[IngestResult], None] | None = None) -> list[IngestResult]:
-        """Ingest files and folders (recursively). One file failing does not stop the others."""
+               progress: Callable[[IngestResult, int, int], None] | None = None) -> list[IngestResult]:
+        """Ingest files and folders (recursively). One file failing does not stop the others.
+        `progress(result, done, total)` is called after each file."""
+        files = expand_paths(paths)
         results = []
-        for path, name in expand_paths(paths):
-            result = self.ingest_file(path, name)
-            results.append(result)
+        for done, (path, name) in enumerate(files, start=1):
+            results.append(self.ingest_file(path, name))
             if progress:
-                progress(result)
+                progress(results[-1], done, len(files))
         return results
 
     def ingest_file(self, path: Path, name: str | None = None) -> IngestResult:
@@ -194,12 +195,14 @@ def _texts(documents: Iterable[Document]) -> Iterable[str]:
 
 def expand_paths(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
     """(file, name) pairs. A folder gives the supported files inside it, sorted, each named by its path
-    inside the folder (刑法/刑法修正案.md), so same-named files in sub-folders stay apart; a named file is
-    kept even if unsupported, so that the user hears why it was not read."""
+    inside the folder (刑法/刑法修正案.md), so same-named files in sub-folders stay apart; hidden files and the
+    lock files editors leave (~$x.docx, ._x.pdf) are skipped. A named file is kept even if unsupported, so
+    that the user hears why it was not read."""
     files: list[tuple[Path, str]] = []
     for path in map(Path, paths):
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in read.SUFFIXES)
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in read.SUFFIXES
+                           and not p.name.startswith((".", "~$")))
             files.extend((p, p.relative_to(path).as_posix()) for p in found)
         else:
             files.append((path, path.name))

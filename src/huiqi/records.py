@@ -52,13 +52,13 @@ class Document:
             "title": self.title,
             "doc_number": self.doc_number,
             "issuers": list(self.issuers),
-            "date": _iso(self.date),
+            "date": iso(self.date),
             "genre": self.genre,
             "level": self.level,
             "region": self.region,
             "region_code": self.region_code,
-            "effective_from": _iso(self.effective_from),
-            "effective_to": _iso(self.effective_to),
+            "effective_from": iso(self.effective_from),
+            "effective_to": iso(self.effective_to),
             "category": self.category,
             "attachments": list(self.attachments),
             "source": self.source,
@@ -74,5 +74,5 @@ class Document:
         return data
 
 
-def _iso(value: date | None) -> str | None:
+def iso(value: date | None) -> str | None:
     return value.isoformat() if value else None

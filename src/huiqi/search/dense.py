@@ -130,9 +130,9 @@ def hybrid_search(index: SearchIndex, dense: DenseIndex, hit_fields: Callable[[l
         hits = rerank(lexical, dense.similarities(vector, [(h.doc_id, h.eid) for h in lexical]))
     else:
         ranking = dense.ranking(vector)
-        if filters and filters != Filters():  # embeddings know no filters: keep what the filtered search allows
-            allowed = {(h.doc_id, h.eid) for h in index.search(query, k=1000, filters=filters).hits}
-            ranking = [key for key in ranking if key in allowed]
+        if filters and filters != Filters():  # embeddings know no filters: ask the index which documents pass
+            admitted = index.admitted({doc_id for doc_id, _ in ranking}, filters)
+            ranking = [key for key in ranking if key[0] in admitted]
         known = {(h.doc_id, h.eid): h for h in lexical}
         fused = fuse(list(known), ranking)[:k * 5 if group else k]
         fields = hit_fields([key for key in fused if key not in known])

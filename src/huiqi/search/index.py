@@ -240,6 +240,20 @@ class SearchIndex:
         hits = group_hits(hits)[:k] if group else hits[:k]
         return SearchResult(query, (time.perf_counter() - started) * 1000, hits)
 
+    def admitted(self, doc_ids: set[str], filters: Filters) -> set[str]:
+        """The documents among `doc_ids` that the filters let through."""
+        restrictions = self._filters(filters)
+        if not restrictions:
+            return set(doc_ids)
+        searcher = self.index.searcher()
+        kept = set()
+        for doc_id in doc_ids:
+            query = tantivy.Query.boolean_query(
+                [(tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "doc_id", doc_id)), *restrictions])
+            if searcher.search(query, limit=1, count=False).hits:
+                kept.add(doc_id)
+        return kept
+
     def _term(self, field_name: str, term: str, boost: float) -> tantivy.Query:
         return tantivy.Query.boost_query(tantivy.Query.term_query(self.schema, field_name, term), boost)
 
@@ -291,13 +305,14 @@ def passages(text: str) -> list[str]:
     if len(text) <= PASSAGE_CHARS:
         return [text]
     sentences = [s for s in re.split(r"(?<=[。；！？\n])", text) if s.strip()]
-    windows, current = [], ""
+    windows: list[str] = []
+    window: list[str] = []
     for sentence in sentences:
-        if current and len(current) + len(sentence) > PASSAGE_CHARS:
-            windows.append(current)
-            current = current.split("。")[-2] + "。" if current.count("。") > 1 else ""  # one sentence overlap
-        current += sentence
-    windows.append(current)
+        if window and sum(map(len, window)) + len(sentence) > PASSAGE_CHARS:
+            windows.append("".join(window))
+            window = window[-1:]  # one sentence of overlap, so no answer is cut between two windows
+        window.append(sentence)
+    windows.append("".join(window))
     return windows
 
 
