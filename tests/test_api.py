@@ -64,7 +64,8 @@ def test_search_filters_and_grouping(server):
     body = server.get("/api/search", params={"q": "贴息", "region": "江苏", "group": "true"}).json()
     ids = [hit["doc_id"] for hit in body["hits"]]
     assert len(ids) == len(set(ids)) >= 2
-    assert server.get("/api/search", params={"q": "贴息", "level": "municipal"}).json()["hits"] == []
+    provincial = server.get("/api/search", params={"q": "贴息", "level": "provincial"}).json()["hits"]
+    assert {hit["doc_title"] for hit in provincial} == {"江苏省财政厅关于实施“苏质贷”小微企业贴息政策的通知"}
 
 
 def test_documents_and_provisions(server):
@@ -77,6 +78,16 @@ def test_documents_and_provisions(server):
     assert provision["eid"] == eid and provision["doc_id"] == doc_id and provision["citation"]
 
 
+def test_document_listing_pages_and_filters_by_source(server):
+    everything = server.get("/api/docs").json()["documents"]
+    second = server.get("/api/docs", params={"limit": 1, "offset": 1}).json()
+    assert second["total"] == 2 and [d["id"] for d in second["documents"]] == [everything[1]["id"]]
+    assert second["documents"][0]["provisions"] == everything[1]["provisions"] > 0
+    jiangsu = server.get("/api/docs", params={"source": "jiangsu.txt"}).json()
+    assert jiangsu["total"] == 1 and jiangsu["documents"][0]["source"] == "jiangsu.txt"
+    assert server.get("/api/docs", params={"source": "nowhere.txt"}).json() == {"total": 0, "documents": []}
+
+
 @pytest.mark.parametrize(("path", "params", "status", "words"), [
     ("/api/search", {}, 422, "q"),
     ("/api/search", {"q": "贴" * 201}, 422, "200"),
@@ -86,8 +97,8 @@ def test_documents_and_provisions(server):
     ("/api/search", {"q": "贴息", "level": "galactic"}, 422, "level"),
     ("/api/search", {"q": "贴息", "region": "火星"}, 400, "unknown region"),
     ("/api/docs/nope", {}, 404, "no document"),
-    ("/api/docs/..%2F..%2Fetc%2Fpasswd", {}, 404, ""),
-    ("/api/nowhere", {}, 404, "Not Found"),
+    ("/api/docs/..%2F..%2Fetc%2Fpasswd", {}, 404, "/docs"),
+    ("/api/nowhere", {}, 404, "no such path"),
     ("/api/search", {"q": "贴息", "k": "9" * 30}, 422, "k"),
     ("/api/docs", {"offset": -1}, 422, "offset"),
     ("/api/docs/" + "a" * 5000, {}, 422, "64 characters"),

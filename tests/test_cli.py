@@ -123,7 +123,25 @@ def test_a_100_mb_file_is_refused_quickly_in_bounded_memory(tmp_path):
     assert peak_mb < 300, f"peak RSS {peak_mb:.0f} MB"
 
 
-def test_every_command_has_help_with_an_example():
-    for command in ("ingest", "docs", "show", "export", "sources", "remove"):
-        result = subprocess.run([sys.executable, "-m", "huiqi", command, "--help"], capture_output=True, text=True)
-        assert result.returncode == 0 and "Example: huiqi" in result.stdout, command
+def _leaf_commands(group, path=()):
+    for name, command in group.commands.items():
+        if hasattr(command, "commands"):
+            yield from _leaf_commands(command, (*path, name))
+        else:
+            yield (*path, name)
+
+
+def test_every_command_has_help_with_an_example_and_json_where_it_prints_results():
+    import typer.main
+    from typer.testing import CliRunner
+
+    from huiqi.cli import app
+
+    leaves = list(_leaf_commands(typer.main.get_command(app)))
+    assert {("eval", "search"), ("bench", "search"), ("serve",)} <= set(leaves) and len(leaves) >= 13
+    for leaf in leaves:
+        result = CliRunner().invoke(app, [*leaf, "--help"], env={"COLUMNS": "200"})
+        assert result.exit_code == 0 and "Example: huiqi" in result.output, leaf
+        assert leaf == ("serve",) or "--json" in result.output or "--format" in result.output, leaf
+    top = subprocess.run([sys.executable, "-m", "huiqi", "--help"], capture_output=True, text=True)
+    assert top.returncode == 0 and all(leaf[0] in top.stdout for leaf in leaves)

@@ -119,7 +119,8 @@ def test_level_issuer_genre_and_date_filters(indexed):
         "漯河市人民政府关于印发漯河市中小微企业贷款贴息资金管理办法的通知"}
     assert set(titles(indexed.search("电价", filters=Filters(issuer="发改委")))) == {
         "国家发展改革委关于进一步完善分时电价机制的通知"}
-    assert all("意见" in t for t in titles(indexed.search("贴息", filters=Filters(genre="意见"))))
+    opinions = titles(indexed.search("贴息", filters=Filters(genre="意见")))
+    assert opinions and all("意见" in t for t in opinions)
     recent = titles(indexed.search("贴息", filters=Filters(date_from=date(2024, 1, 1))))
     assert recent and not any("漯河" in t for t in recent)
 
@@ -192,14 +193,13 @@ class _FixedEmbeddings:
 def test_dense_rerank_lifts_the_provision_the_embeddings_prefer(indexed):
     from huiqi.search import dense
 
-    keys = {p.citation: (d.id, p.eid) for d, p in indexed.store.provisions()}
     lexical = indexed.search("贴息 补贴", k=5).hits
+    assert len(lexical) >= 3  # so that lifting the last one is a real change of order
     favourite = (lexical[-1].doc_id, lexical[-1].eid)
     embeddings = _FixedEmbeddings({favourite: 0.95}, [])
     result = dense.hybrid_search(indexed.index, embeddings, indexed.store.hit_fields, "贴息 补贴", 5, None, False)
     assert (result.hits[0].doc_id, result.hits[0].eid) == favourite
     assert {(h.doc_id, h.eid) for h in result.hits} == {(h.doc_id, h.eid) for h in lexical}
-    assert keys  # the fixture has provisions to rank
 
 
 def test_rrf_adds_provisions_only_the_embeddings_found_and_obeys_filters(indexed):

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from huiqi import __version__
-from huiqi.errors import HuiqiError, NotFound
+from huiqi.errors import HuiqiError
 from huiqi.library import Library
 from huiqi.search import Filters
 
@@ -41,6 +41,8 @@ def create_app(library: Library) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 404:
+            return error(404, "Not Found: no such path; the API is listed at /docs")
         return error(exc.status_code, str(exc.detail))
 
     @app.exception_handler(Exception)
@@ -65,8 +67,8 @@ def create_app(library: Library) -> FastAPI:
     def docs(source: Annotated[str | None, Query(max_length=255)] = None,
              limit: Annotated[int, Query(ge=1, le=1000)] = 100,
              offset: Annotated[int, Query(ge=0)] = 0) -> dict:
-        documents = library.documents(source)
-        return {"total": len(documents), "documents": [d.summary() for d in documents[offset:offset + limit]]}
+        return {"total": library.document_count(source),
+                "documents": [d.summary() for d in library.documents(source, limit, offset)]}
 
     @app.get("/api/docs/{doc_id}", summary="One document with its provision tree")
     def doc(doc_id: Annotated[str, Path(max_length=64)]) -> dict:
@@ -74,10 +76,7 @@ def create_app(library: Library) -> FastAPI:
 
     @app.get("/api/docs/{doc_id}/provisions/{eid}", summary="One provision")
     def provision(doc_id: Annotated[str, Path(max_length=64)], eid: Annotated[str, Path(max_length=255)]) -> dict:
-        document = library.document(doc_id)
-        found = next((p for p in document.provisions if p.eid == eid), None)
-        if found is None:
-            raise NotFound(f"document {doc_id} has no provision {eid!r}; GET /api/docs/{doc_id} lists them")
+        document, found = library.provision(doc_id, eid)
         return {"doc_id": doc_id, "doc_title": document.title, "source": document.source, **asdict(found)}
 
     @app.get("/", include_in_schema=False)

@@ -50,32 +50,20 @@ class Line:
     first: int
     last: int
     width: float = 0.0  # layout width of the last physical line, in em
-    page_start: bool = False
-
-    @property
-    def span(self) -> tuple[int, int]:
-        return (self.first, self.last)
 
 
 def clean(raw_lines: list[str]) -> list[Line]:
     physical: list[Line] = []
-    page_start = True
     for number, raw in enumerate(raw_lines, start=1):
-        if "\f" in raw:
-            page_start = True
         stripped = raw.translate(_SPACES).strip()
         if not stripped:
             continue
-        if _PAGE_NUMBER.match(stripped):
-            page_start = True
-            continue
-        if _URL_LINE.match(stripped) or _MD_RULE.match(stripped):
+        if _PAGE_NUMBER.match(stripped) or _URL_LINE.match(stripped) or _MD_RULE.match(stripped):
             continue
         text = normalise(raw)
         if not text:
             continue
-        physical.append(Line(text, number, number, P.display_width(stripped), page_start))
-        page_start = False
+        physical.append(Line(text, number, number, P.display_width(stripped)))
     return _join_wrapped(physical)
 
 

@@ -17,7 +17,7 @@ import platformdirs
 from huiqi import read
 from huiqi.errors import BadRequest, HuiqiError, NoDocuments
 from huiqi.parse import ParsedSource, parse_source
-from huiqi.records import Document
+from huiqi.records import Document, Provision
 from huiqi.search import Filters, SearchIndex, SearchResult
 from huiqi.search import dense as dense_search
 from huiqi.search.terms import grow
@@ -169,11 +169,17 @@ class Library:
 
     # Read ------------------------------------------------------------------------------------------------
 
-    def documents(self, source: str | None = None) -> list[Document]:
-        return self.store.documents(source)
+    def documents(self, source: str | None = None, limit: int | None = None, offset: int = 0) -> list[Document]:
+        return self.store.documents(source, limit, offset)
+
+    def document_count(self, source: str | None = None) -> int:
+        return self.store.document_count(source)
 
     def document(self, doc_id: str) -> Document:
         return self.store.document(doc_id)
+
+    def provision(self, doc_id: str, eid: str) -> tuple[Document, Provision]:
+        return self.store.provision(doc_id, eid)
 
     def sources(self) -> list[dict]:
         return [{"name": s.name, "sha256": s.sha256, "format": s.format, "encoding": s.encoding, "size": s.size,

@@ -53,7 +53,6 @@ class DocumentSpan:
 @dataclass
 class Compilation:
     title: str | None
-    toc: list[TocEntry]
     documents: list[DocumentSpan]
 
 
@@ -84,7 +83,7 @@ def split(lines: list[Line]) -> Compilation:
     if toc:
         _recover_missing_toc_entries(documents, toc)
     front = lines[:accepted[0].start] if accepted else lines[:body_start]
-    return Compilation(title=_compilation_title(front), toc=toc, documents=documents)
+    return Compilation(title=_compilation_title(front), documents=documents)
 
 
 # Table of contents ------------------------------------------------------------------------------------------
@@ -307,11 +306,11 @@ def _accept(lines: list[Line], candidates: list[_Candidate], has_toc: bool) -> l
             continue
         if current and (_is_attachment(lines, current, candidate) or _repeats_title(lines, current, candidate)):
             continue
-        strong = candidate.opener and candidate.kind != "toc"
         if has_toc:
-            ok = strong and (candidate.after_closing or _has_number(lines, candidate))
+            ok = candidate.opener and (candidate.after_closing or _has_number(lines, candidate))
         else:
-            ok = strong or (candidate.after_closing and _has_head(lines, candidate)) or _stands_alone(lines, candidate)
+            ok = (candidate.opener or (candidate.after_closing and _has_head(lines, candidate))
+                  or _stands_alone(lines, candidate))
         if ok:
             accepted.append(candidate)
     return accepted

@@ -5,7 +5,7 @@ together, or nothing changes."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 from sqlalchemy import (
@@ -205,14 +205,18 @@ class Store:
             session.delete(row)
         return ids
 
-    def documents(self, source: str | None = None) -> list[Document]:
-        query = select(DocumentRow, SourceRow.name).join(SourceRow).order_by(SourceRow.name, DocumentRow.ordinal)
+    def documents(self, source: str | None = None, limit: int | None = None, offset: int = 0) -> list[Document]:
+        """A page of documents in source and reading order, each with its provision count (no provisions)."""
+        query = (select(DocumentRow, SourceRow.name).join(SourceRow).order_by(SourceRow.name, DocumentRow.ordinal)
+                 .limit(limit).offset(offset))
         if source:
             query = query.where(SourceRow.name == source)
         with Session(self.engine) as session:
             rows = session.execute(query).all()
-            counts = dict(session.execute(select(ProvisionRow.document_id, func.count())
-                                          .group_by(ProvisionRow.document_id)).all())
+            counting = select(ProvisionRow.document_id, func.count()).group_by(ProvisionRow.document_id)
+            if limit is not None:
+                counting = counting.where(ProvisionRow.document_id.in_([row.id for row, _ in rows]))
+            counts = dict(session.execute(counting).all())
         documents = []
         for row, name in rows:
             document = _document(row, name)
@@ -220,26 +224,44 @@ class Store:
             documents.append(document)
         return documents
 
+    def document_count(self, source: str | None = None) -> int:
+        query = select(func.count()).select_from(DocumentRow)
+        if source:
+            query = query.join(SourceRow).where(SourceRow.name == source)
+        with Session(self.engine) as session:
+            return session.scalar(query)
+
     def document(self, doc_id: str) -> Document:
         with Session(self.engine) as session:
-            found = session.execute(select(DocumentRow, SourceRow.name).join(SourceRow)
-                                    .where(DocumentRow.id == doc_id)).first()
-            if found is None:
-                raise NotFound(f"no document with id {doc_id!r}; `huiqi docs` lists the ids")
-            document = _document(*found)
+            document = self._bare_document(session, doc_id)
             document.provisions = [_provision(p) for p in session.scalars(
                 select(ProvisionRow).where(ProvisionRow.document_id == doc_id).order_by(ProvisionRow.ord))]
         return document
 
-    def provisions(self, doc_ids: Iterable[str] | None = None) -> Iterator[tuple[Document, Provision]]:
+    def provision(self, doc_id: str, eid: str) -> tuple[Document, Provision]:
+        """One provision with its document (no provisions list)."""
+        with Session(self.engine) as session:
+            document = self._bare_document(session, doc_id)
+            row = session.scalar(select(ProvisionRow).where(ProvisionRow.document_id == doc_id,
+                                                            ProvisionRow.eid == eid))
+            if row is None:
+                raise NotFound(f"document {doc_id} has no provision {eid!r}; GET /api/docs/{doc_id} lists them")
+        return document, _provision(row)
+
+    @staticmethod
+    def _bare_document(session: Session, doc_id: str) -> Document:
+        found = session.execute(select(DocumentRow, SourceRow.name).join(SourceRow)
+                                .where(DocumentRow.id == doc_id)).first()
+        if found is None:
+            raise NotFound(f"no document with id {doc_id!r}; `huiqi docs` lists the ids")
+        return _document(*found)
+
+    def provisions(self) -> Iterator[tuple[Document, Provision]]:
         """Every provision with its document (no provisions list), for indexing; ordered by document."""
         with Session(self.engine) as session:
             query = select(DocumentRow, SourceRow.name).join(SourceRow)
-            if doc_ids is not None:
-                query = query.where(DocumentRow.id.in_(list(doc_ids)))
             documents = {row.id: _document(row, name) for row, name in session.execute(query)}
-            rows = session.scalars(select(ProvisionRow).where(ProvisionRow.document_id.in_(list(documents)))
-                                   .order_by(ProvisionRow.document_id, ProvisionRow.ord))
+            rows = session.scalars(select(ProvisionRow).order_by(ProvisionRow.document_id, ProvisionRow.ord))
             for row in rows:
                 yield documents[row.document_id], _provision(row)
 

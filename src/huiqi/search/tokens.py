@@ -42,7 +42,7 @@ def normalise(text: str) -> str:
 
 
 class Segmenter:
-    """rjieba with the domain dictionary loaded; one instance per process (see `segmenter()`)."""
+    """rjieba with the domain dictionary loaded; one instance per search index."""
 
     def __init__(self, terms: Iterable[str] = ()) -> None:
         self.jieba = rjieba.Jieba()
@@ -83,7 +83,3 @@ def hand_kept_terms() -> list[str]:
     text = resources.files("huiqi").joinpath("data/terms.txt").read_text(encoding="utf-8")
     return [line.split("#")[0].strip() for line in text.splitlines() if line.split("#")[0].strip()]
 
-
-@cache
-def segmenter() -> Segmenter:
-    return Segmenter(hand_kept_terms())
