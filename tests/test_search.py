@@ -10,7 +10,7 @@ import pytest
 from conftest import pdf_lines
 from huiqi.errors import BadRequest
 from huiqi.search import Filters
-from huiqi.search.query import understand
+from huiqi.search.query import answer_shape, understand
 from huiqi.search.tokens import Segmenter, bigrams, normalise
 
 NATIONAL = """国务院办公厅关于进一步支持小型微型企业发展的意见
@@ -43,6 +43,14 @@ MINISTRY = """国家发展改革委关于进一步完善分时电价机制的通
 一、优化峰谷电价机制。峰谷电价价差原则上不低于4:1。
 国家发展改革委
 2021年7月26日"""
+
+SUBSIDY = """某市财政局关于小微企业专项贷款贴息的通知
+某财〔2024〕3号
+各区财政局：
+一、申请方式。专项贷款贴息由合作银行受理，企业无需另行申请。
+二、贴息标准。贷款按实际付息的50%给予贴息。
+某市财政局
+2024年5月6日"""
 
 
 @pytest.fixture
@@ -84,6 +92,34 @@ def test_spoken_padding_is_dropped_and_everyday_words_expanded():
 def test_abbreviations_of_issuing_organs_expand():
     terms = understand("发改委 分时电价", Segmenter())
     assert any(word in terms.words for word in ("发展", "改革委", "发展改革委"))
+
+
+@pytest.mark.parametrize(("question", "answer", "not_answer"), [
+    ("苏质贷贴息多少", "给予贷款金额年化1%的贴息", "贴息由银行办理"),
+    ("罚多少", "处违法所得1倍以上10倍以下的罚款", "依法予以处罚"),
+    ("收到贴息后多久要报送凭证", "应于15个工作日内报送", "应当及时报送"),
+    ("参编单位至少几家", "原则上不少于10家", "参编单位应当具有代表性"),
+    ("预警分几级", "分为红、橙、黄、蓝四级", "预警信息及时推送"),
+    ("中试是什么", "本意见所称中试，是指", "支持建设中试平台"),
+])
+def test_the_kind_of_answer_a_question_asks_for(question, answer, not_answer):
+    shape = answer_shape(normalise(question))
+    assert shape and shape.search(normalise(answer)) and not shape.search(normalise(not_answer))
+
+
+def test_a_question_that_names_no_kind_of_answer_has_no_shape():
+    assert answer_shape("首台套保险补偿") is None
+
+
+def test_the_provision_holding_the_asked_for_kind_of_answer_ranks_first(library, tmp_path, monkeypatch):
+    from huiqi.search import index
+
+    path = tmp_path / "notice.txt"
+    path.write_text("\n".join(pdf_lines(SUBSIDY)), encoding="utf-8")
+    library.ingest_file(path)
+    assert library.search("专项贷款贴息多少").hits[0].eid == "sec_2"
+    monkeypatch.setattr(index, "ANSWER_SHAPE_BONUS", 0.0)
+    assert library.search("专项贷款贴息多少").hits[0].eid == "sec_1"  # what BM25 and coverage alone prefer
 
 
 def test_two_character_queries_match_through_bigrams(indexed):

@@ -298,7 +298,9 @@ def _report_out(report, as_json: bool, verbose: bool) -> None:
 def eval_catalog(gold: Path,
                  corpus: Annotated[Path, typer.Option(help="Folder holding the files the catalog names.")] = Path(
                      "../shared/corpus"),
-                 as_json: JsonOption = False, verbose: Annotated[bool, typer.Option("-v")] = False) -> None:
+                 as_json: JsonOption = False,
+                 verbose: Annotated[bool, typer.Option("-v", "--verbose", help="List every document missed or wrong.")]
+                 = False) -> None:
     """Score document splitting and metadata against a hand-checked catalog (JSON Lines).
 
     Example: huiqi eval catalog eval/catalog.jsonl --corpus ../shared/corpus
@@ -315,7 +317,10 @@ def eval_search(qa: Path,
                     "../shared/corpus"),
                 dense: Annotated[bool, typer.Option(help="Also score lexical + dense fusion (needs huiqi[dense]; "
                                                          "embedding the corpus takes minutes).")] = False,
-                as_json: JsonOption = False, verbose: Annotated[bool, typer.Option("-v")] = False) -> None:
+                as_json: JsonOption = False,
+                verbose: Annotated[bool, typer.Option(
+                    "-v", "--verbose", help="List every question whose answer huiqi does not rank first.")] = False
+                ) -> None:
     """Recall@1/5/10 and MRR on a question set (JSON Lines with question, quote, source), for huiqi and, in the
     same run, for 500-character chunks + BM25 (bm25s) over jieba tokens.
 

@@ -7,6 +7,7 @@ with a lower weight than the user's own words.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -28,11 +29,27 @@ STOP_WORDS = frozenset("""
 """.split())
 
 
+_NUMBER = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万]+)"
+# What kind of answer a question wants, and what such an answer looks like in a provision (classic question
+# classification): '贴息多少' wants an amount or a rate, '多久' a duration, '几家' a count, '是什么' a definition.
+ANSWER_SHAPES: dict[str, tuple[tuple[str, ...], str]] = {
+    "amount": (("多少", "多高", "几个点", "什么标准", "怎么算", "上限", "最高", "最多", "比例", "补多少", "罚多少"),
+               rf"{_NUMBER}\s*(?:%|‰|万元|亿元|元|倍)"),
+    "duration": (("多久", "多长时间", "几天", "几年", "多少天", "几个月", "期限", "有效期", "年限", "最晚", "最迟",
+                  "什么时候", "啥时候", "哪年", "到哪年", "最短", "最长"),
+                 rf"{_NUMBER}\s*个?(?:工作日|日|天|小时|年|月|周)"),
+    "count": (("几家", "多少家", "几个", "几种", "几级", "几类", "几项", "分几", "名额", "多少人", "几人"),
+              rf"{_NUMBER}\s*(?:家|个|种|级|类|项|名|人|批)"),
+    "definition": (("是什么", "什么意思", "定义", "指什么", "什么叫", "怎么理解", "是指"), r"是指|所称|是把|定义为"),
+}
+
+
 @dataclass
 class QueryTerms:
     words: dict[str, float] = field(default_factory=dict)
     grams: dict[str, float] = field(default_factory=dict)
     core: str = ""  # the question without its padding
+    answer: re.Pattern | None = None  # what the answer looks like, when the question says (amount, duration …)
 
     def add(self, target: dict[str, float], terms: list[str], weight: float) -> None:
         for term in terms:
@@ -82,6 +99,17 @@ def _word_bounded(trigger: str, text: str, bounds: set[int]) -> bool:
     return False
 
 
+def answer_shape(text: str) -> re.Pattern | None:
+    """One pattern for every kind of answer the question asks for, or None when it names none."""
+    wanted = [pattern for triggers, pattern in ANSWER_SHAPES.values() if any(t in text for t in triggers)]
+    return _compiled("|".join(wanted)) if wanted else None
+
+
+@cache
+def _compiled(pattern: str) -> re.Pattern:
+    return re.compile(pattern)
+
+
 def understand(query: str, segmenter: Segmenter) -> QueryTerms:
     text = normalise(query)
     tokens = segmenter.jieba.cut(text)
@@ -96,7 +124,7 @@ def understand(query: str, segmenter: Segmenter) -> QueryTerms:
             weight = EXPANSION_WEIGHT * min(1.0, 2 / max(1, len(fresh)))
             expansions += [(term, weight) for term in fresh]
     core = "".join(" " if token in STOP_WORDS else token for token in tokens).strip()
-    terms = QueryTerms(core=core)
+    terms = QueryTerms(core=core, answer=answer_shape(text))
     terms.add(terms.words, segmenter.words(core, normalised=True), 1.0)
     terms.add(terms.grams, bigrams(core, normalised=True), 1.0)
     for expansion, weight in expansions:
