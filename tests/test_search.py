@@ -3,6 +3,7 @@ index built from small compilations."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -277,3 +278,22 @@ def test_a_damaged_index_is_rebuilt_from_the_store(indexed):
     for meta in (indexed.home / "index").glob("meta.json"):
         meta.write_text("{ this is not json")
     assert Library(indexed.home).search("峰谷电价").hits
+
+
+def test_search_evaluation_scores_ranks_for_huiqi_and_the_baseline(tmp_path):
+    from huiqi.evaluate import score_search
+
+    (tmp_path / "national.txt").write_text("\n".join(pdf_lines(NATIONAL)), encoding="utf-8")
+    questions = [
+        {"id": "a", "question": "厂里招了应届生有没有补贴", "source": "national.txt", "doc_title": "",
+         "quote": "给予每人1500元一次性 吸纳就业补贴"},  # whitespace in a quote does not matter
+        {"id": "b", "question": "贴息", "source": "national.txt", "doc_title": "", "quote": "书中没有的句子"},
+    ]
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in questions), encoding="utf-8")
+    report = score_search(qa, tmp_path)
+    huiqi = report.systems["huiqi (lexical)"]
+    assert (huiqi["recall@1"], huiqi["recall@10"], huiqi["mrr"]) == (0.5, 0.5, 0.5)
+    assert report.systems["baseline: 500-char chunks + BM25"]["recall@10"] == 0.5
+    assert [line.split(" rank ")[0] for line in report.misses] == ["b"]
+    assert "rank None" in report.misses[0] and huiqi["p95_ms"] >= huiqi["p50_ms"] > 0
