@@ -125,3 +125,8 @@ def test_every_cleaned_line_maps_back_to_its_original_lines():
     assert [(line.first, line.last) for line in lines] == [(1, 1), (3, 3), (5, 9)]
     for line in lines:
         assert raw[line.first - 1].strip()[:2] == line.text[:2]
+
+
+def test_a_line_that_starts_with_de_continues_the_line_before():
+    wrapped = ["第六十二条 生态环境主管部门依法公开生态环境行政处罚决定", "", "的下列信息：", "", "（一）行政处罚决定书文号；"]
+    assert texts(wrapped)[0] == "第六十二条 生态环境主管部门依法公开生态环境行政处罚决定的下列信息："

@@ -175,3 +175,52 @@ def test_wrapped_numbers_and_table_rows_are_not_items():
     found = {p.eid: p for p in document.provisions}
     assert "sec_1__sub_1" not in found and found["sec_1"].text.endswith("逾期不予受理。")
     assert "sec_2__sub_1" not in found and "1 | 甲公司 | 100万元" in found["sec_2"].text
+
+
+def test_a_paragraph_after_the_last_item_of_a_list_is_the_next_paragraph_of_the_article():
+    found = provisions("""生产安全事故罚款处罚规定
+第十三条 事故发生单位有下列行为之一的，依照下列规定处以罚款：
+（一）发生一般事故的，处100万元以上150万元以下的罚款；
+（二）发生较大事故的，处150万元以上200万元以下的罚款。
+事故发生单位贻误事故抢救的，依照下列规定处以罚款：
+（一）发生一般事故的，处300万元以上350万元以下的罚款；
+（二）发生较大事故的，处350万元以上400万元以下的罚款。
+第十四条 法律、法规或者规章规定的其他情形。""")
+    assert found["art_13__para_2"].text == "事故发生单位贻误事故抢救的，依照下列规定处以罚款："
+    assert found["art_13__para_1__point_2"].text == "发生较大事故的，处150万元以上200万元以下的罚款。"
+    assert found["art_13__para_2__point_1"].citation == "《生产安全事故罚款处罚规定》第十三条第二款第一项"
+
+
+def test_items_of_an_outline_keep_their_paragraphs():
+    found = provisions("""关于做好贷款贴息工作的通知
+各县区财政局：
+一、贴息对象。
+（一）支持范围。
+江苏省内的小微企业。
+（二）申请条件。
+信用良好。""")
+    assert found["sec_1__item_1"].heading == "支持范围"
+    assert "江苏省内的小微企业。" in found["sec_1__item_1"].text
+
+
+def test_an_item_of_an_article_has_no_heading():
+    found = provisions("""生态环境行政处罚办法
+第六条 有下列情形之一的，执法人员应当自行申请回避：
+（一）是本案当事人或者当事人近亲属的；
+（二）法律、法规或者规章规定的其他回避情形。""")
+    assert found["art_6__point_2"].heading == ""
+    assert found["art_6__point_2"].text == "法律、法规或者规章规定的其他回避情形。"
+
+
+def test_a_bare_fu_jian_line_with_a_numbered_list_under_it_is_the_attachment_list():
+    found = provisions("""省工信厅 省财政厅关于印发《江苏省制造业贷款财政贴息实施方案》的通知
+苏工信综合〔2024〕98号
+各设区市、县（市）工业和信息化局、财政局：
+我们制定了《江苏省制造业贷款财政贴息实施方案》，现印发给你们，请认真贯彻落实。
+附件：
+1.江苏省制造业贷款财政贴息实施方案
+2.“江苏制造贷”财政贴息合作银行承诺书
+江苏省工业和信息化厅
+2024年3月19日""")
+    assert found["attachment_list"].text.startswith("附件：\n1.江苏省制造业贷款财政贴息实施方案")
+    assert not any(eid.startswith("sub_") for eid in found)

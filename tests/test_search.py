@@ -90,6 +90,11 @@ def test_spoken_padding_is_dropped_and_everyday_words_expanded():
     assert "能源" in understand("能源补贴能不能申请", Segmenter()).words  # '能' goes, '能源' stays
 
 
+def test_one_character_everyday_words_expand_only_as_whole_words():
+    assert "缴纳" in understand("原矿主欠下的钱要我们交吗", Segmenter()).words  # 交 → 缴纳
+    assert "缴纳" not in understand("交通补贴", Segmenter()).words  # 交 inside 交通 is not 交
+
+
 def test_abbreviations_of_issuing_organs_expand():
     terms = understand("发改委 分时电价", Segmenter())
     assert any(word in terms.words for word in ("发展", "改革委", "发展改革委"))
@@ -102,6 +107,7 @@ def test_abbreviations_of_issuing_organs_expand():
     ("参编单位至少几家", "原则上不少于10家", "参编单位应当具有代表性"),
     ("预警分几级", "分为红、橙、黄、蓝四级", "预警信息及时推送"),
     ("中试是什么", "本意见所称中试，是指", "支持建设中试平台"),
+    ("不签合同会有什么后果", "逾期不签订的，不予退还保证金，并列入失信名单", "竞得人应当签订出让合同"),
 ])
 def test_the_kind_of_answer_a_question_asks_for(question, answer, not_answer):
     shape = answer_shape(normalise(question))
@@ -297,3 +303,33 @@ def test_search_evaluation_scores_ranks_for_huiqi_and_the_baseline(tmp_path):
     assert report.systems["baseline: 500-char chunks + BM25"]["recall@10"] == 0.5
     assert [line.split(" rank ")[0] for line in report.misses] == ["b"]
     assert "rank None" in report.misses[0] and huiqi["p95_ms"] >= huiqi["p50_ms"] > 0
+
+
+RULES = """矿业权出让交易规则
+第三十七条 有下列情形之一的，不予退还竞买保证金：
+（一）中标人放弃中标项目的；
+（二）竞得人逾期不签订出让合同的。
+第三十八条 竞得人应当按照出让合同缴纳出让收益。
+第三十九条 本规则自2024年1月1日起施行，由自然资源部负责解释。"""
+
+
+@pytest.fixture
+def rules_library(library, tmp_path):
+    path = tmp_path / "rules.txt"
+    path.write_text("\n".join(pdf_lines(RULES)), encoding="utf-8")
+    library.ingest_file(path)
+    return library
+
+
+def test_an_item_is_found_through_the_sentence_that_introduces_its_list(rules_library):
+    hits = rules_library.search("拍下以后不签出让合同，保证金还退吗").hits
+    assert hits[0].eid == "art_37__point_2"
+
+
+def test_closing_clauses_rank_below_provisions_that_say_something(rules_library, monkeypatch):
+    from huiqi.search import index
+
+    question = "按规则缴纳出让收益"
+    assert [hit.eid for hit in rules_library.search(question).hits[:2]] == ["art_38", "art_37__point_2"]
+    monkeypatch.setattr(index, "BOILERPLATE_WEIGHT", 1.0)
+    assert [hit.eid for hit in rules_library.search(question).hits[:2]] == ["art_38", "art_39"]

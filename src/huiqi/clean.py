@@ -38,7 +38,7 @@ _CJK_CHAR = re.compile(f"[{P.CJK}{P.CJK_PUNCT}]")
 _HAN = re.compile(f"[{P.CJK}]")
 _LABEL_SPACE = re.compile(
     rf"^(第(?:{P.CN_NUM}|\d+)[编章节条](?:之{P.CN_NUM})?|\d{{1,2}}(?:\.\d{{1,2}}){{0,3}}(?=\s+[{P.CJK}]))\s+(?=\S)")
-_CONTINUATION_START = tuple("，、。；：）》”’%％")
+_CONTINUATION_START = tuple("，、。；：）》”’%％的")  # no sentence starts with these
 _OPEN_END = tuple("，、（《“‘的和与及或")
 
 

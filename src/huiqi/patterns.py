@@ -88,9 +88,11 @@ def attachment_marker(text: str) -> tuple[str, str] | None:
     """(number, title) of a 附件 line — '附件2：标题', '附件1', '附：' — or None. A sentence that merely starts
     with 附件 ('附件2所列企业名单由各地审核确定。') is not one: a marker is short and ends without a full stop."""
     match = ATTACHMENT_LINE.match(text)
-    if not match or len(text) > 80 or ends_terminal(text):
+    if not match or len(text) > 80:
         return None
     title = (match.group(2) or match.group(3) or "").strip()
+    if ends_terminal(text) and (title or not text.endswith(("：", ":"))):  # '附件：' alone, a list below it
+        return None
     if "，" in title:
         return None
     return match.group(1) or "", title

@@ -94,6 +94,9 @@ def _parse(lines: list[Line]) -> tuple[list[Line], list[_Node]]:
     for line in lines:
         node = _heading(line, stack, last_seen)
         if node is None:
+            if _closes_list(stack):
+                while stack[-1].style != "article":
+                    stack.pop()
             if stack:
                 stack[-1].content.append(line)
                 for open_node in stack:
@@ -104,6 +107,21 @@ def _parse(lines: list[Line]) -> tuple[list[Line], list[_Node]]:
         _place(node, stack, roots)
         last_seen[node.style] = node.number
     return preamble, roots
+
+
+def _closes_list(stack: list[_Node]) -> bool:
+    """Inside an article, the 项 of a list end in '；' and the last in '。': a paragraph after that last one is
+    the article's next 款 ('（四）……的罚款。' then '事故发生单位有……'), not more of the 项."""
+    if not stack or stack[-1].prefix not in ("point", "item", "indent"):
+        return False
+    if not any(node.style == "article" for node in stack):
+        return False
+    item = stack[-1]
+    parent = stack[-2].content
+    siblings = [n for n in parent if isinstance(n, _Node) and n.style == item.style and n is not item]
+    lines = [c for c in item.content if isinstance(c, Line)]
+    previous = [c for c in siblings[-1].content if isinstance(c, Line)] if siblings else []
+    return bool(lines and lines[-1].text.endswith("。") and previous and previous[-1].text.endswith("；"))
 
 
 def _heading(line: Line, stack: list[_Node], last_seen: dict[str, int]) -> _Node | None:
@@ -169,6 +187,9 @@ def _place(node: _Node, stack: list[_Node], roots: list[_Node]) -> None:
         if same and (node.number != 1 or stack[same[-1]].number != 1):
             del stack[same[-1]:]
     in_article = any(open_node.style == "article" for open_node in stack)
+    lines = [c for c in node.content if isinstance(c, Line)]
+    if in_article and node.heading and lines and lines[0].text.startswith(node.heading):
+        node.heading = ""  # a 项 has no heading: '（四）法律、法规规定的其他情形。' is its text
     node.prefix = {"part": "part", "chapter": "chp", "section": "sec", "article": "art"}.get(node.style) or (
         _IN_ARTICLE_PREFIX if in_article else _OUTLINE_PREFIX)[node.style]
     (stack[-1].content if stack else roots).append(node)

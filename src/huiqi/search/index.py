@@ -22,7 +22,7 @@ from huiqi.records import Document, Provision
 from huiqi.search.query import understand
 from huiqi.search.tokens import Segmenter, bigrams, hand_kept_terms, normalise
 
-SCHEMA_VERSION = "4"  # bump whenever what is indexed changes: an older index is then rebuilt
+SCHEMA_VERSION = "5"  # bump whenever what is indexed changes: an older index is then rebuilt
 # Field weights, fixed by reasoning rather than tuned to the evaluation set: the provision's own words count
 # most, the document title and headings above it tell what it is about, bigrams catch what segmentation misses.
 WORDS_BOOST, PATH_BOOST, GRAMS_BOOST = 1.0, 0.35, 0.3
@@ -33,6 +33,12 @@ RERANK_DEPTH = 50  # hits reranked by coverage of the question's words
 COVERAGE_WEIGHT = 0.5
 ANSWER_SHAPE_BONUS = 0.3  # a hit that holds the kind of answer asked for (an amount, a duration …)
 NO_END = 99991231
+LEAD_IN_CHARS = 80
+# Closing clauses ('本办法自2024年3月1日起施行。原……同时废止。', '由……负责解释。') share words with many
+# questions and answer almost none: unless the question asks for a date, they count for less.
+_BOILERPLATE = re.compile(r"(?:本[^，。]{1,12}(?:自[^。]{2,30}起施行|由[^。]{2,30}负责解释|同时废止)[^。]*。)+"
+                          r"(?:[^。]{0,80}同时废止。)?")
+BOILERPLATE_WEIGHT = 0.5  # of a list's introducing sentence, carried into its items' title path
 
 
 @dataclass
@@ -138,8 +144,7 @@ class SearchIndex:
         added = 0
         paths: dict[tuple[str, str], str] = {}
         for document, provision in items:
-            head = " ".join(x for x in (provision.num, provision.heading) if x)
-            paths[(document.id, provision.eid)] = head
+            paths[(document.id, provision.eid)] = _path_part(provision)
             if provision.kind in NOT_INDEXED or not (provision.text or provision.heading):
                 continue
             for passage in passages(provision.text or provision.heading):
@@ -301,7 +306,21 @@ def _rerank(hits: list[Hit], matched: dict[tuple[str, str], list[str]], words: l
             hit.score *= (1 - COVERAGE_WEIGHT) + COVERAGE_WEIGHT * coverage
         if answer and answer.search(text):
             hit.score *= 1 + ANSWER_SHAPE_BONUS
+        elif _BOILERPLATE.fullmatch(text):
+            hit.score *= BOILERPLATE_WEIGHT
     return sorted(hits, key=lambda hit: -hit.score)
+
+
+def _path_part(provision: Provision) -> str:
+    """What a provision tells its children about themselves: its label and heading, and the sentence that
+    introduces a list ('有下列情形之一的，处……罚款：'), without which an item ('逾期不签订出让合同的；') says
+    neither what it is a case of nor what follows from it."""
+    head = " ".join(x for x in (provision.num, provision.heading) if x)
+    text = provision.text.rstrip()
+    if text.endswith(("：", ":")):
+        lead_in = re.split(r"(?<=[。；！？])", text[:-1].strip())[-1]
+        head = f"{head} {lead_in[-LEAD_IN_CHARS:]}"
+    return head
 
 
 def passages(text: str) -> list[str]:

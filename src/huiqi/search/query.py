@@ -41,6 +41,8 @@ ANSWER_SHAPES: dict[str, tuple[tuple[str, ...], str]] = {
     "count": (("几家", "多少家", "几个", "几种", "几级", "几类", "几项", "分几", "名额", "多少人", "几人"),
               rf"{_NUMBER}\s*(?:家|个|种|级|类|项|名|人|批)"),
     "definition": (("是什么", "什么意思", "定义", "指什么", "什么叫", "怎么理解", "是指"), r"是指|所称|是把|定义为"),
+    "sanction": (("罚", "处罚", "后果", "追究", "追责", "会怎样", "会怎么样", "吊销", "法律责任"),
+                 r"罚款|处以|吊销|责令|没收|追究.{0,12}责任|不予.{0,6}处罚|取消.{0,12}资格|列入.{0,12}名单"),
 }
 
 
@@ -118,7 +120,7 @@ def understand(query: str, segmenter: Segmenter) -> QueryTerms:
         bounds.add(max(bounds) + len(token))
     expansions: list[tuple[str, float]] = []
     for rule in rules():
-        if any(_word_bounded(t, text, bounds) for t in rule.triggers if len(t) >= 2):
+        if any(_word_bounded(t, text, bounds) for t in rule.triggers):
             fresh = [term for term in rule.expansions if term not in text]
             # A rule adds at most about two words' worth of weight, however many words it lists.
             weight = EXPANSION_WEIGHT * min(1.0, 2 / max(1, len(fresh)))
