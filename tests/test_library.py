@@ -54,6 +54,22 @@ def test_the_same_bytes_again_change_nothing(library, tmp_path):
     assert (table_counts(library), [d.id for d in library.documents()], library.sources()[0]["ingested_at"]) == before
 
 
+def test_files_an_older_parser_read_are_parsed_again(library, tmp_path, monkeypatch):
+    from huiqi import parse
+    from huiqi.library import Library
+
+    path = write(tmp_path / "a.txt", COMPILATION)
+    library.ingest_file(path)
+    monkeypatch.setattr(parse, "PARSER_VERSION", "next")
+    assert library.ingest_file(path).status == "replaced"
+    assert library.ingest_file(path).status == "unchanged"
+    with sqlite3.connect(library.home / "huiqi.db") as connection:  # a library made before sources.parser
+        connection.execute("alter table sources drop column parser")
+    reopened = Library(library.home)
+    assert reopened.ingest_file(path).status == "replaced"
+    assert table_counts(reopened) == {"sources": 1, "documents": 2, "provisions": 6}
+
+
 def test_a_changed_file_replaces_its_earlier_version(library, tmp_path):
     path = write(tmp_path / "a.txt", COMPILATION)
     library.ingest_file(path)

@@ -297,7 +297,7 @@ def test_search_evaluation_scores_ranks_for_huiqi_and_the_baseline(tmp_path):
     ]
     qa = tmp_path / "qa.jsonl"
     qa.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in questions), encoding="utf-8")
-    report = score_search(qa, tmp_path)
+    report, = score_search([qa], tmp_path).reports
     huiqi = report.systems["huiqi (lexical)"]
     assert (huiqi["recall@1"], huiqi["recall@10"], huiqi["mrr"]) == (0.5, 0.5, 0.5)
     assert report.systems["baseline: 500-char chunks + BM25"]["recall@10"] == 0.5

@@ -312,7 +312,7 @@ def eval_catalog(gold: Path,
 
 @eval_app.command("search")
 @handles_errors
-def eval_search(qa: Path,
+def eval_search(qa: Annotated[list[Path], typer.Argument(help="One or more question files (JSON Lines).")],
                 corpus: Annotated[Path, typer.Option(help="Folder holding the files the questions name.")] = Path(
                     "../shared/corpus"),
                 dense: Annotated[bool, typer.Option(help="Also score lexical + dense fusion (needs huiqi[dense]; "
@@ -321,10 +321,10 @@ def eval_search(qa: Path,
                 verbose: Annotated[bool, typer.Option(
                     "-v", "--verbose", help="List every question whose answer huiqi does not rank first.")] = False
                 ) -> None:
-    """Recall@1/5/10 and MRR on a question set (JSON Lines with question, quote, source), for huiqi and, in the
-    same run, for 500-character chunks + BM25 (bm25s) over jieba tokens.
+    """Recall@1/5/10 and MRR on question sets (JSON Lines with question, quote, source), for huiqi and, in the
+    same run, for 500-character chunks + BM25 (bm25s) over jieba tokens. Several sets share one library.
 
-    Example: huiqi eval search eval/search_qa.jsonl --corpus ../shared/corpus
+    Example: huiqi eval search eval/search_qa.jsonl eval/search_qa_heldout.jsonl --corpus ../shared/corpus
     """
     from huiqi.evaluate import score_search
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import json
 import re
+import statistics
+import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -157,22 +160,36 @@ def title_artefacts(title: str) -> list[str]:
 
 @dataclass
 class SearchReport:
+    name: str  # the question file
     questions: int
     systems: dict[str, dict[str, float]]  # system → metric → value
     misses: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {"questions": self.questions, "systems": self.systems, "misses": self.misses}
+        return {"set": self.name, "questions": self.questions, "systems": self.systems, "misses": self.misses}
 
     def render(self, verbose: bool = False) -> str:
-        lines = [f"search: {self.questions} questions", f"{'system':<34}{'R@1':>7}{'R@5':>7}{'R@10':>7}{'MRR':>7}"
-                                                                   f"{'p50 ms':>9}{'p95 ms':>9}"]
+        lines = [f"search: {self.questions} questions ({self.name})",
+                 f"{'system':<34}{'R@1':>7}{'R@5':>7}{'R@10':>7}{'MRR':>7}{'p50 ms':>9}{'p95 ms':>9}"]
         for name, m in self.systems.items():
             lines.append(f"{name:<34}{m['recall@1']:>7.3f}{m['recall@5']:>7.3f}{m['recall@10']:>7.3f}"
                          f"{m['mrr']:>7.3f}{m['p50_ms']:>9.2f}{m['p95_ms']:>9.2f}")
         if verbose:
             lines += ["", *self.misses]
         return "\n".join(lines)
+
+
+@dataclass
+class SearchReports:
+    """One report per question set, all scored on one library (embedded once when dense is on)."""
+
+    reports: list[SearchReport]
+
+    def to_dict(self) -> dict:
+        return {"sets": [report.to_dict() for report in self.reports]}
+
+    def render(self, verbose: bool = False) -> str:
+        return "\n\n".join(report.render(verbose) for report in self.reports)
 
 
 def match_key(text: str) -> str:
@@ -182,50 +199,54 @@ def match_key(text: str) -> str:
     return re.sub(r"\s+", "", normalise(text))
 
 
-def score_search(qa_path: Path, corpus: Path, dense: bool = False) -> SearchReport:
-    import statistics
-    import tempfile
-    import time
+LEXICAL, RRF, RERANK = "huiqi (lexical)", "huiqi (lexical + dense, RRF)", "huiqi (lexical + dense rerank)"
+BASELINE = "baseline: 500-char chunks + BM25"
 
+
+def score_search(qa_paths: list[Path], corpus: Path, dense: bool = False) -> SearchReports:
     from huiqi.library import Library
     from huiqi.search.baseline import ChunkBM25
 
-    questions = load_jsonl(qa_path)
-    names = sorted({q["source"] for q in questions})
-    files = [_locate(corpus, qa_path, name) for name in names]
-    systems = ["huiqi (lexical)", *(["huiqi (lexical + dense, RRF)", "huiqi (lexical + dense rerank)"]
-                                    if dense else [])]
-    fusion = {"huiqi (lexical + dense, RRF)": "rrf", "huiqi (lexical + dense rerank)": "rerank"}
-    ranks: dict[str, list[int | None]] = {name: [] for name in [*systems, "baseline: 500-char chunks + BM25"]}
-    took: dict[str, list[float]] = {name: [] for name in ranks}
-    misses: list[str] = []
+    sets = [(path, load_jsonl(path)) for path in qa_paths]
+    names = sorted({q["source"] for _, questions in sets for q in questions})
+    files = [_locate(corpus, qa_paths[0], name) for name in names]
     with tempfile.TemporaryDirectory() as home:
         library = Library(home, dense=dense)
         library.ingest(files)
         baseline = ChunkBM25({f.name: "\n".join(read.read_source(f).lines) for f in files})
-        # One system over every question, then the next: interleaving them would time each in the wake of the
-        # other (a warm cache, or BLAS threads still spinning), not as a user meets it.
-        for system in systems:
-            for question in questions:
-                started = time.perf_counter()
-                hits = library.search(question["question"], k=10, dense=system in fusion,
-                                      fusion=fusion.get(system, "rerank")).hits
-                took[system].append((time.perf_counter() - started) * 1000)
-                ranks[system].append(_rank(question["quote"], [h.text for h in hits]))
-                if system == systems[-1] and ranks[system][-1] != 1:  # misses of the last huiqi system
-                    top = hits[0].citation if hits else "no hit"
-                    want = f"want 「{question['quote'][:24]}」 in 《{question['doc_title'][:30]}》"
-                    misses.append(f"{question['id']} rank {ranks[system][-1]}: {question['question']} | {want} | "
-                                  f"top: {top[:60]}")
+        return SearchReports([_score_set(path.name, questions, library, baseline, dense) for path, questions in sets])
+
+
+def _score_set(name: str, questions: list[dict], library, baseline, dense: bool) -> SearchReport:
+    systems = [LEXICAL, *([RRF, RERANK] if dense else [])]
+    fusion = {RRF: "rrf", RERANK: "rerank"}
+    ranks: dict[str, list[int | None]] = {system: [] for system in [*systems, BASELINE]}
+    took: dict[str, list[float]] = {system: [] for system in ranks}
+    misses: list[str] = []
+    # One system over every question, then the next: interleaving them would time each in the wake of the
+    # other (a warm cache, or BLAS threads still spinning), not as a user meets it.
+    for system in systems:
         for question in questions:
             started = time.perf_counter()
-            chunks = baseline.search(question["question"], k=10)
-            took["baseline: 500-char chunks + BM25"].append((time.perf_counter() - started) * 1000)
-            ranks["baseline: 500-char chunks + BM25"].append(_rank(question["quote"], [c.text for c in chunks]))
-    systems = {name: {**_rank_metrics(values), "p50_ms": statistics.median(took[name]),
-                      "p95_ms": statistics.quantiles(took[name], n=20)[18] if len(took[name]) > 1 else took[name][0]}
-               for name, values in ranks.items()}
-    return SearchReport(len(questions), systems, misses)
+            hits = library.search(question["question"], k=10, dense=system in fusion,
+                                  fusion=fusion.get(system, "rerank")).hits
+            took[system].append((time.perf_counter() - started) * 1000)
+            ranks[system].append(_rank(question["quote"], [h.text for h in hits]))
+            if system == systems[-1] and ranks[system][-1] != 1:  # misses of the last huiqi system
+                top = hits[0].citation if hits else "no hit"
+                want = f"want 「{question['quote'][:24]}」 in 《{question['doc_title'][:30]}》"
+                misses.append(f"{question['id']} rank {ranks[system][-1]}: {question['question']} | {want} | "
+                              f"top: {top[:60]}")
+    for question in questions:
+        started = time.perf_counter()
+        chunks = baseline.search(question["question"], k=10)
+        took[BASELINE].append((time.perf_counter() - started) * 1000)
+        ranks[BASELINE].append(_rank(question["quote"], [c.text for c in chunks]))
+    scores = {system: {**_rank_metrics(values), "p50_ms": statistics.median(took[system]),
+                       "p95_ms": statistics.quantiles(took[system], n=20)[18] if len(took[system]) > 1
+                       else took[system][0]}
+              for system, values in ranks.items()}
+    return SearchReport(name, len(questions), scores, misses)
 
 
 def _rank(quote: str, texts: list[str]) -> int | None:

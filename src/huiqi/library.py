@@ -14,7 +14,7 @@ from pathlib import Path
 
 import platformdirs
 
-from huiqi import read
+from huiqi import parse, read
 from huiqi.errors import BadRequest, HuiqiError, NoDocuments
 from huiqi.parse import ParsedSource, parse_source
 from huiqi.records import Document, Provision
@@ -26,7 +26,8 @@ from huiqi.store import Store
 
 @dataclass
 class IngestResult:
-    """What happened to one file: ingested, replaced (a changed file), unchanged (same bytes), or failed."""
+    """What happened to one file: ingested, replaced (a changed file, or one an older parser read), unchanged
+    (same bytes, same parser), or failed."""
 
     file: str
     status: str
@@ -88,7 +89,7 @@ class Library:
         try:
             read.check_file(Path(path))
             known = self.store.source(name)
-            if known is not None and known.sha256 == read.digest(Path(path)):
+            if known is not None and known.sha256 == read.digest(Path(path)) and known.parser == parse.PARSER_VERSION:
                 return IngestResult(name, "unchanged", seconds=time.perf_counter() - started)
             source = read.read_source(path, name)
             parsed = parse_source(source)

@@ -13,6 +13,10 @@ from huiqi.read import SourceText
 from huiqi.records import Document
 from huiqi.split import DocumentSpan, split
 
+# Bump whenever a change to reading, cleaning, splitting or parsing changes what a file yields: files already in a
+# library are then parsed again on their next ingest, although their bytes did not change.
+PARSER_VERSION = "2"
+
 
 @dataclass
 class ParsedSource:

@@ -23,11 +23,14 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     select,
+    text,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from huiqi import parse
 from huiqi.errors import NotFound
 from huiqi.parse import ParsedSource
 from huiqi.records import Document, Provision
@@ -43,6 +46,7 @@ class SourceRow(Base):
     name: Mapped[str] = mapped_column(String(255), unique=True)  # file name: the key a changed file replaces by
     path: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
+    parser: Mapped[str | None] = mapped_column(String(16))  # PARSER_VERSION that parsed it (None: before there was one)
     format: Mapped[str] = mapped_column(String(16))
     encoding: Mapped[str] = mapped_column(String(32))
     size: Mapped[int] = mapped_column(Integer)
@@ -119,6 +123,9 @@ def connect(url: str) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
     Base.metadata.create_all(engine)
+    if "parser" not in {column["name"] for column in inspect(engine).get_columns("sources")}:
+        with engine.begin() as connection:  # a library made before sources.parser existed
+            connection.execute(text("ALTER TABLE sources ADD COLUMN parser VARCHAR(16)"))
     return engine
 
 
@@ -147,8 +154,8 @@ class Store:
                 session.delete(old)
                 session.flush()
             row = SourceRow(name=source.name, path=str(source.path.resolve()), sha256=source.sha256,
-                            format=source.format, encoding=source.encoding, size=source.size,
-                            compilation_title=parsed.compilation_title, ingested_at=datetime.now(UTC))
+                            parser=parse.PARSER_VERSION, format=source.format, encoding=source.encoding,
+                            size=source.size, compilation_title=parsed.compilation_title, ingested_at=datetime.now(UTC))
             session.add(row)
             session.flush()
             documents = [{"id": d.id, "source_id": row.id, "ordinal": i, "first_line": d.source_lines[0],

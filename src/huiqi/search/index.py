@@ -34,8 +34,8 @@ COVERAGE_WEIGHT = 0.5
 ANSWER_SHAPE_BONUS = 0.3  # a hit that holds the kind of answer asked for (an amount, a duration …)
 NO_END = 99991231
 LEAD_IN_CHARS = 80
-# Closing clauses ('本办法自2024年3月1日起施行。原……同时废止。', '由……负责解释。') share words with many
-# questions and answer almost none: unless the question asks for a date, they count for less.
+# Closing clauses ('本办法自2024年3月1日起施行。原……同时废止。', '由……负责解释。') and a list's lead-in share
+# words with many questions and answer almost none: unless they hold the kind of answer asked for, they count less.
 _BOILERPLATE = re.compile(r"(?:本[^，。]{1,12}(?:自[^。]{2,30}起施行|由[^。]{2,30}负责解释|同时废止)[^。]*。)+"
                           r"(?:[^。]{0,80}同时废止。)?")
 BOILERPLATE_WEIGHT = 0.5  # of a list's introducing sentence, carried into its items' title path
@@ -306,9 +306,14 @@ def _rerank(hits: list[Hit], matched: dict[tuple[str, str], list[str]], words: l
             hit.score *= (1 - COVERAGE_WEIGHT) + COVERAGE_WEIGHT * coverage
         if answer and answer.search(text):
             hit.score *= 1 + ANSWER_SHAPE_BONUS
-        elif _BOILERPLATE.fullmatch(text):
+        elif _says_little(text):
             hit.score *= BOILERPLATE_WEIGHT
     return sorted(hits, key=lambda hit: -hit.score)
+
+
+def _says_little(text: str) -> bool:
+    """A closing clause, or the sentence that introduces a list (its items answer, and carry it in their path)."""
+    return bool(_BOILERPLATE.fullmatch(text)) or (text.endswith(("：", ":")) and len(text) <= 2 * LEAD_IN_CHARS)
 
 
 def _path_part(provision: Provision) -> str:
