@@ -41,6 +41,10 @@ class _Node:
     content: list = field(default_factory=list)  # paragraphs (Line) and child nodes, in order
     eid_number: str = ""
 
+    @property
+    def paragraphs(self) -> list[Line]:
+        return [c for c in self.content if isinstance(c, Line)]
+
 
 def build(layout: Layout, doc_title: str) -> list[Provision]:
     """All provisions of a document, in reading order (parents before children)."""
@@ -117,10 +121,8 @@ def _closes_list(stack: list[_Node]) -> bool:
     if not any(node.style == "article" for node in stack):
         return False
     item = stack[-1]
-    parent = stack[-2].content
-    siblings = [n for n in parent if isinstance(n, _Node) and n.style == item.style and n is not item]
-    lines = [c for c in item.content if isinstance(c, Line)]
-    previous = [c for c in siblings[-1].content if isinstance(c, Line)] if siblings else []
+    siblings = [n for n in stack[-2].content if isinstance(n, _Node) and n.style == item.style and n is not item]
+    lines, previous = item.paragraphs, siblings[-1].paragraphs if siblings else []
     return bool(lines and lines[-1].text.endswith("。") and previous and previous[-1].text.endswith("；"))
 
 
@@ -135,6 +137,9 @@ def _heading(line: Line, stack: list[_Node], last_seen: dict[str, int]) -> _Node
         return None
     rest = text[match.end():].strip()
     heading, body = _split_heading(style, rest)
+    if heading and body.startswith(heading) and style not in _REGULATION_RANK and any(
+            node.style == "article" for node in stack):
+        heading = ""  # a 项 has no heading: '（四）法律、法规规定的其他情形。' is its text
     node = _Node(style, "", number, match.group(0).strip(), heading, line.first, line.last)
     if style == "article" and match.group(2):  # 第十五条之一
         node.eid_number = f"{number}-{P.cn_to_int(match.group(2))}"
@@ -187,9 +192,6 @@ def _place(node: _Node, stack: list[_Node], roots: list[_Node]) -> None:
         if same and (node.number != 1 or stack[same[-1]].number != 1):
             del stack[same[-1]:]
     in_article = any(open_node.style == "article" for open_node in stack)
-    lines = [c for c in node.content if isinstance(c, Line)]
-    if in_article and node.heading and lines and lines[0].text.startswith(node.heading):
-        node.heading = ""  # a 项 has no heading: '（四）法律、法规规定的其他情形。' is its text
     node.prefix = {"part": "part", "chapter": "chp", "section": "sec", "article": "art"}.get(node.style) or (
         _IN_ARTICLE_PREFIX if in_article else _OUTLINE_PREFIX)[node.style]
     (stack[-1].content if stack else roots).append(node)
@@ -204,7 +206,7 @@ def _emit(out: list[Provision], nodes: list[_Node], prefix: str, base: str, path
     for node in nodes:
         eid = _unique(f"{prefix}{node.prefix}_{node.eid_number or node.number}", used)
         label_path = _citation_path(path, node)
-        paragraphs = [c for c in node.content if isinstance(c, Line)]
+        paragraphs = node.paragraphs
         children = [c for c in node.content if isinstance(c, _Node)]
         split_paras = node.style == "article" and len(paragraphs) > 1
         out.append(Provision(eid=eid, kind=_KIND[node.prefix], num=node.label, heading=node.heading,

@@ -33,12 +33,12 @@ RERANK_DEPTH = 50  # hits reranked by coverage of the question's words
 COVERAGE_WEIGHT = 0.5
 ANSWER_SHAPE_BONUS = 0.3  # a hit that holds the kind of answer asked for (an amount, a duration …)
 NO_END = 99991231
-LEAD_IN_CHARS = 80
+LEAD_IN_CHARS = 80  # of a list's introducing sentence, carried into its items' title path
 # Closing clauses ('本办法自2024年3月1日起施行。原……同时废止。', '由……负责解释。') and a list's lead-in share
 # words with many questions and answer almost none: unless they hold the kind of answer asked for, they count less.
 _BOILERPLATE = re.compile(r"(?:本[^，。]{1,12}(?:自[^。]{2,30}起施行|由[^。]{2,30}负责解释|同时废止)[^。]*。)+"
                           r"(?:[^。]{0,80}同时废止。)?")
-BOILERPLATE_WEIGHT = 0.5  # of a list's introducing sentence, carried into its items' title path
+BOILERPLATE_WEIGHT = 0.5
 
 
 @dataclass
@@ -312,20 +312,26 @@ def _rerank(hits: list[Hit], matched: dict[tuple[str, str], list[str]], words: l
 
 
 def _says_little(text: str) -> bool:
-    """A closing clause, or the sentence that introduces a list (its items answer, and carry it in their path)."""
-    return bool(_BOILERPLATE.fullmatch(text)) or (text.endswith(("：", ":")) and len(text) <= 2 * LEAD_IN_CHARS)
+    """A closing clause, or a short text that only introduces a list (its items answer, and carry it in their
+    path)."""
+    return bool(_BOILERPLATE.fullmatch(text)) or (_lead_in(text) is not None and len(text) <= 2 * LEAD_IN_CHARS)
+
+
+def _lead_in(text: str) -> str | None:
+    """The sentence that introduces a list ('有下列情形之一的，处……罚款：'), when the text ends with one."""
+    text = text.rstrip()
+    if not text.endswith(("：", ":")):
+        return None
+    return re.split(r"(?<=[。；！？])", text[:-1].strip())[-1]
 
 
 def _path_part(provision: Provision) -> str:
     """What a provision tells its children about themselves: its label and heading, and the sentence that
-    introduces a list ('有下列情形之一的，处……罚款：'), without which an item ('逾期不签订出让合同的；') says
-    neither what it is a case of nor what follows from it."""
+    introduces their list, without which an item ('逾期不签订出让合同的；') says neither what it is a case of nor
+    what follows from it."""
     head = " ".join(x for x in (provision.num, provision.heading) if x)
-    text = provision.text.rstrip()
-    if text.endswith(("：", ":")):
-        lead_in = re.split(r"(?<=[。；！？])", text[:-1].strip())[-1]
-        head = f"{head} {lead_in[-LEAD_IN_CHARS:]}"
-    return head
+    lead_in = _lead_in(provision.text)
+    return f"{head} {lead_in[-LEAD_IN_CHARS:]}" if lead_in is not None else head
 
 
 def passages(text: str) -> list[str]:
