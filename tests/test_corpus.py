@@ -143,3 +143,15 @@ def test_no_text_is_lost_between_the_parser_and_the_provisions(corpus, name):
 @pytest.mark.parametrize("name", ["luohe_2024q2.txt", "zhejiang_2024.md"])
 def test_no_text_is_lost_in_the_heldout_compilations(name):
     assert _every_line_is_kept(HELDOUT / name) == []
+
+
+@pytest.mark.parametrize("name", ["search_qa", "search_qa_heldout"])
+def test_every_answer_in_the_search_question_sets_is_in_the_corpus(corpus, name):
+    """A quote the corpus lacks would count as a miss for every system, silently."""
+    from huiqi.evaluate import load_jsonl, match_key
+
+    texts = {path.name: match_key("\n".join(read_source(path).lines)) for path in corpus.iterdir()}
+    for question in load_jsonl(ROOT / "eval" / f"{name}.jsonl"):
+        assert match_key(question["quote"]) in texts[question["source"]], question["id"]
+        for quote in question.get("also", []):  # judged answers may come from another document or file
+            assert any(match_key(quote) in text for text in texts.values()), question["id"]

@@ -91,7 +91,9 @@ class DenseIndex:
     def ranking(self, vector: np.ndarray, depth: int = DEPTH) -> list[tuple[str, str]]:
         if not self.keys:
             return []
-        scores = self.matrix @ vector
+        # Not `matrix @ vector`: a multi-threaded BLAS product leaves its threads spinning, and the next
+        # question's embedding then ran five times slower (RRF p50 ≈ 100 ms instead of ≈ 17 ms).
+        scores = np.einsum("ij,j->i", self.matrix, vector)
         top = np.argpartition(-scores, min(depth, len(scores) - 1))[:depth]
         return [self.keys[i] for i in top[np.argsort(-scores[top])]]
 

@@ -16,6 +16,7 @@ from huiqi import organs
 from huiqi.search.tokens import Segmenter, bigrams, normalise
 
 EXPANSION_WEIGHT = 0.5
+RULE_FILES = ("synonyms.txt", "abbreviations.txt")
 
 # Dropped as whole words (after segmentation), never as substrings: '能' goes, '能源' stays.
 STOP_WORDS = frozenset("""
@@ -70,8 +71,9 @@ class Rule:
 
 @cache
 def rules() -> tuple[Rule, ...]:
-    """Synonym rules from data/synonyms.txt plus every central organ's names."""
-    text = resources.files("huiqi").joinpath("data/synonyms.txt").read_text(encoding="utf-8")
+    """Synonym rules from data/synonyms.txt and data/abbreviations.txt, plus every central organ's names."""
+    data = resources.files("huiqi").joinpath("data")
+    text = "\n".join(data.joinpath(name).read_text(encoding="utf-8") for name in RULE_FILES)
     found: list[Rule] = []
     for raw in text.splitlines():
         line = raw.split("#")[0].strip()
@@ -85,6 +87,12 @@ def rules() -> tuple[Rule, ...]:
         if len(names) > 1:
             found.append(Rule(tuple(n for n in names if len(n) >= 2), names))
     return tuple(found)
+
+
+def rule_words() -> set[str]:
+    """What the rules are triggered by: the segmenter must know them as words, for a rule fires only on whole
+    words of the question."""
+    return {trigger for rule in rules() for trigger in rule.triggers}
 
 
 def _terms(text: str, separator: str) -> tuple[str, ...]:

@@ -56,6 +56,13 @@ class Segmenter:
                 self.jieba.add_word(term, 200000, "n")
                 self.terms.add(term)
 
+    def add_words(self, words: Iterable[str]) -> None:
+        """Words known at the frequency that just keeps each one whole ('个转企', not 个/转/企有), so that a
+        longer reading around them still wins ('居民企业' stays 居民/企业 although 民企 is known)."""
+        for word in words:
+            if len(word) >= 2:
+                self.jieba.add_word(normalise(word), None, None)
+
     def words(self, text: str, normalised: bool = False) -> list[str]:
         """Search-mode words (long words and the shorter words inside them), stopwords and punctuation out."""
         text = text if normalised else normalise(text)
