@@ -331,6 +331,14 @@ def eval_search(qa: Annotated[list[Path], typer.Argument(help="One or more quest
     _report_out(score_search(qa, corpus, dense=dense), as_json, verbose)
 
 
+def _print_bench(report: dict, as_json: bool) -> None:
+    if as_json:
+        emit_json(report)
+    else:
+        for line in report["lines"]:
+            out.print(line)
+
+
 @bench_app.command("ingest")
 @handles_errors
 def bench_ingest(paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders.")] = None,
@@ -343,11 +351,7 @@ def bench_ingest(paths: Annotated[list[Path] | None, typer.Argument(help="Files 
     from huiqi.bench import bench_ingest as run
 
     report = run(paths or [Path("../shared/corpus")], runs)
-    if as_json:
-        emit_json(report)
-        return
-    for line in report["lines"]:
-        out.print(line)
+    _print_bench(report, as_json)
 
 
 @bench_app.command("search")
@@ -366,11 +370,7 @@ def bench_search(paths: Annotated[list[Path] | None, typer.Argument(help="Files 
     from huiqi.bench import bench_search as run
 
     report = run(paths or [Path("../shared/laws"), Path("../shared/corpus")], queries, home, runs)
-    if as_json:
-        emit_json(report)
-        return
-    for line in report["lines"]:
-        out.print(line)
+    _print_bench(report, as_json)
 
 
 if __name__ == "__main__":  # pragma: no cover

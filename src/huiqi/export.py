@@ -161,5 +161,3 @@ def _paragraphs(parent: ET.Element, text: str) -> None:
 
 def _q(tag: str) -> str:
     return f"{{{AKN_NS}}}{tag}"
-
-

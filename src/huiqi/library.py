@@ -226,4 +226,3 @@ def check_recognised(parsed: ParsedSource) -> None:
             return
     raise NoDocuments(f"{parsed.source.name}: no policy document recognised (no title, 文号, 成文日期 or "
                       "numbered provisions); is this a policy compilation?")
-

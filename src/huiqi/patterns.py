@@ -96,6 +96,8 @@ def attachment_marker(text: str) -> tuple[str, str] | None:
     if "，" in title:
         return None
     return match.group(1) or "", title
+
+
 TOC_HEADING = re.compile(r"^目\s*录$")
 # "12. 标题……………88": a title, a leader, a page number (a table row "小型企业 | 50% | 100" is not one)
 TOC_ENTRY = re.compile(r"^(?:(\d{1,3})\s*[.、．]\s*)?(.+?)\s*(?:…+|[.·•_\-—]{3,})[\s|]*(\d{1,4})$")

@@ -67,13 +67,13 @@ def _pattern() -> re.Pattern:
     return re.compile("|".join(map(re.escape, sorted(_table(), key=len, reverse=True))))
 
 
-def locate(text: str, hint: Region | None = None) -> Region | None:
+def locate(text: str) -> Region | None:
     """The most specific region a name places itself in: '江苏省财政厅' → 江苏省, '江苏省苏州市吴中区人民政府' →
     吴中区, '国家税务总局漯河市税务局' → 漯河市 (a local branch). Places are read as a chain, each inside the one
-    before; a name shared by several places is resolved by the chain, then by `hint` (the compilation's region)."""
+    before; a name shared by several places is resolved by the chain (the first one otherwise)."""
     current: Region | None = None
     for match in _pattern().finditer(text):
-        inside = [r for r in _table()[match.group(0)] if _within(r, current or hint)]
+        inside = [r for r in _table()[match.group(0)] if _within(r, current)]
         choice = inside[0] if inside else (None if current else _table()[match.group(0)][0])
         if choice is None:
             break
@@ -87,10 +87,6 @@ def _within(region: Region, outer: Region | None) -> bool:
         return True
     significant = {"provincial": 2, "municipal": 4}.get(outer.level, 6)
     return region.code.startswith(outer.code[:significant])
-
-
-def regions_in(text: str) -> list[Region]:
-    return [_table()[m.group(0)][0] for m in _pattern().finditer(text)]
 
 
 def lookup(name: str) -> Region | None:

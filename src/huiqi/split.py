@@ -420,10 +420,10 @@ def _recover_missing_toc_entries(documents: list[DocumentSpan], toc: list[TocEnt
             continue
         earlier = toc[:position]
         hosts = [d for d in documents if d.toc is not None and any(d.toc is e for e in earlier)]
-        cut = _closing_cut(hosts[-1]) if hosts else None
+        host = hosts[-1] if hosts else None
+        cut = _closing_cut(host) if host else None
         if cut is None:
             continue
-        host = hosts[-1]
         new = DocumentSpan(host.lines[cut:], [], category=host.category, toc=entry, kind="toc")
         new.warnings.append("title not found in the body; taken from the table of contents")
         host.lines = host.lines[:cut]

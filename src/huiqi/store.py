@@ -168,8 +168,7 @@ class Store:
             if provisions:
                 session.execute(insert(ProvisionRow), provisions)
             if vectors:
-                session.execute(insert(VectorRow), [{"document_id": doc_id, "eid": eid, "vector": vector}
-                                                    for (doc_id, eid), vector in vectors.items()])
+                session.execute(insert(VectorRow), _vector_rows(vectors))
         return old_ids
 
     def add_vectors(self, vectors: dict[tuple[str, str], bytes]) -> None:
@@ -177,8 +176,7 @@ class Store:
             return
         with Session(self.engine) as session, session.begin():
             session.execute(delete(VectorRow).where(VectorRow.document_id.in_({d for d, _ in vectors})))
-            session.execute(insert(VectorRow), [{"document_id": d, "eid": e, "vector": v}
-                                                for (d, e), v in vectors.items()])
+            session.execute(insert(VectorRow), _vector_rows(vectors))
 
     def vectors(self) -> list[tuple[str, str, bytes]]:
         with Session(self.engine) as session:
@@ -277,6 +275,10 @@ class Store:
             return {"sources": session.scalar(select(func.count()).select_from(SourceRow)),
                     "documents": session.scalar(select(func.count()).select_from(DocumentRow)),
                     "provisions": session.scalar(select(func.count()).select_from(ProvisionRow))}
+
+
+def _vector_rows(vectors: dict[tuple[str, str], bytes]) -> list[dict]:
+    return [{"document_id": doc_id, "eid": eid, "vector": vector} for (doc_id, eid), vector in vectors.items()]
 
 
 def _delete_documents(session: Session, ids: list[str]) -> None:

@@ -146,7 +146,7 @@ class SearchIndex:
         paths: dict[tuple[str, str], str] = {}
         for document, provision in items:
             paths[(document.id, provision.eid)] = _path_part(provision)
-            if provision.kind in NOT_INDEXED or not (provision.text or provision.heading):
+            if not searchable(provision):
                 continue
             for passage in passages(provision.text or provision.heading):
                 writer.add_document(self._document(document, provision, paths, passage))
@@ -292,6 +292,11 @@ class SearchIndex:
             must.append((tantivy.Occur.Must, tantivy.Query.range_query(
                 self.schema, "eff_to", tantivy.FieldType.Integer, day, None)))
         return must
+
+
+def searchable(provision: Provision) -> bool:
+    """A provision worth finding: one with words of its own, not a 署名 or the list of attachments."""
+    return provision.kind not in NOT_INDEXED and bool(provision.text or provision.heading)
 
 
 def _rerank(hits: list[Hit], matched: dict[tuple[str, str], list[str]], words: list[str],

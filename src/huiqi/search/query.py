@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from itertools import accumulate
 
 from huiqi import organs
 from huiqi.search.tokens import Segmenter, bigrams, normalise
@@ -123,9 +124,7 @@ def _compiled(pattern: str) -> re.Pattern:
 def understand(query: str, segmenter: Segmenter) -> QueryTerms:
     text = normalise(query)
     tokens = segmenter.jieba.cut(text)
-    bounds = {0}
-    for token in tokens:
-        bounds.add(max(bounds) + len(token))
+    bounds = {0, *accumulate(map(len, tokens))}
     expansions: list[tuple[str, float]] = []
     for rule in rules():
         if any(_word_bounded(t, text, bounds) for t in rule.triggers):

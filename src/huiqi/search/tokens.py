@@ -89,4 +89,3 @@ def bigrams(text: str, normalised: bool = False) -> list[str]:
 def hand_kept_terms() -> list[str]:
     text = resources.files("huiqi").joinpath("data/terms.txt").read_text(encoding="utf-8")
     return [line.split("#")[0].strip() for line in text.splitlines() if line.split("#")[0].strip()]
-
