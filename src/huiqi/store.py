@@ -26,6 +26,7 @@ from sqlalchemy import (
     inspect,
     select,
     text,
+    tuple_,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
@@ -175,7 +176,10 @@ class Store:
         if not vectors:
             return
         with Session(self.engine) as session, session.begin():
-            session.execute(delete(VectorRow).where(VectorRow.document_id.in_({d for d, _ in vectors})))
+            keys = list(vectors)
+            for start in range(0, len(keys), 500):  # SQLite binds at most 32766 parameters a statement
+                session.execute(delete(VectorRow).where(
+                    tuple_(VectorRow.document_id, VectorRow.eid).in_(keys[start:start + 500])))
             session.execute(insert(VectorRow), _vector_rows(vectors))
 
     def vectors(self) -> list[tuple[str, str, bytes]]:

