@@ -316,9 +316,11 @@ def test_each_passage_is_embedded_and_vectors_of_an_older_kind_are_redone(tmp_pa
     path = tmp_path / "subsidy.txt"
     path.write_text("\n".join(pdf_lines(SUBSIDY.replace("二、贴息标准。贷款按实际付息的50%给予贴息。", long_item))),
                     encoding="utf-8")
-    assert library.ingest_file(path).status == "ingested"
+    told: list[tuple[int, int]] = []
+    assert library.ingest_file(path, embedding=lambda done, total: told.append((done, total))).status == "ingested"
     stored = {eid: dense.passage_count(vector) for _, eid, vector in library.store.vectors()}
     assert max(stored.values()) >= 3 and min(stored.values()) == 1
+    assert told[-1] == (sum(stored.values()), sum(stored.values()))  # the progress bar ends full
     provisions = {p.eid: (d, p) for d, p in library.store.provisions()}
     assert stored == {eid: len(dense.passage_texts(*provisions[eid])) for eid in stored}
 
@@ -377,6 +379,20 @@ def test_search_evaluation_scores_ranks_for_huiqi_and_the_baseline(tmp_path):
     assert report.systems["baseline: 500-char chunks + BM25"]["recall@10"] == 2 / 3
     assert [line.split(" rank ")[0] for line in report.misses] == ["b"]
     assert "rank None" in report.misses[0] and huiqi["p95_ms"] >= huiqi["p50_ms"] > 0
+
+    assert huiqi["interval95"]["recall@1"][0] <= huiqi["recall@1"] <= huiqi["interval95"]["recall@1"][1]
+
+
+def test_bootstrap_intervals_are_paired_with_the_baseline():
+    from huiqi.evaluate import _intervals
+
+    ranks = [1, 3, None, 1, 7, 2, 1, None, 1, 4] * 5
+    spread = _intervals(ranks, baseline=ranks)
+    assert spread["recall@1 - baseline"] == spread["mrr - baseline"] == [0.0, 0.0]  # same questions, same ranks
+    low, high = spread["recall@5"]
+    assert low < 0.7 < high and high - low < 0.4
+    assert _intervals([1] * 20, baseline=[None] * 20)["recall@1 - baseline"] == [1.0, 1.0]
+    assert "recall@1 - baseline" not in _intervals(ranks, baseline=None)
 
 
 RULES = """矿业权出让交易规则

@@ -74,12 +74,17 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders (.
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True, disable=as_json or not err.is_terminal) as progress:
         task = progress.add_task("ingesting")
+        passages = progress.add_task("embedding passages", visible=False)
 
         def advance(result: IngestResult, done: int, total: int) -> None:
             progress.update(task, completed=done, total=total, description=f"ingested {result.file}")
+            progress.update(passages, visible=False)
             _report(result, as_json)
 
-        results = Library(home).ingest(paths, progress=advance)
+        def embedded(done: int, total: int) -> None:
+            progress.update(passages, completed=done, total=total, visible=True)
+
+        results = Library(home).ingest(paths, progress=advance, embedding=embedded)
     if not results:
         raise typer.BadParameter("no supported files found in the given paths")
     failed = [r for r in results if r.status == "failed"]

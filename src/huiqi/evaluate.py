@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from huiqi import read
 from huiqi.errors import BadRequest
 from huiqi.parse import parse_source
@@ -177,6 +179,13 @@ class SearchReport:
                          f"{m['p95_ms']:>9.2f}")
         lines.append("R@k and MRR count a hit holding any judged answer (the reference quote or one in 'also'); "
                      "R@5 ref counts the reference quote alone.")
+        lines += ["", f"95% intervals, bootstrap over the questions ({RESAMPLES} resamples; differences paired):",
+                  f"{'system':<34}{'R@1':>14}{'R@5':>14}{'MRR':>14}{'R@1 − baseline':>18}{'MRR − baseline':>18}"]
+        for name, m in self.systems.items():
+            spread = m["interval95"]
+            lines.append(f"{name:<34}" + "".join(f"{_span(spread[k]):>14}" for k in ("recall@1", "recall@5", "mrr"))
+                         + "".join(f"{_span(spread[k], signed=True):>18}" if k in spread else f"{'':>18}"
+                                   for k in ("recall@1 - baseline", "mrr - baseline")).rstrip())
         if verbose:
             lines += ["", *self.misses]
         return "\n".join(lines)
@@ -202,6 +211,7 @@ def match_key(text: str) -> str:
     return re.sub(r"\s+", "", normalise(text))
 
 
+RESAMPLES = 2000
 LEXICAL, RRF, RERANK = "huiqi (lexical)", "huiqi (lexical + dense, RRF)", "huiqi (lexical + dense rerank)"
 BASELINE = "baseline: 500-char chunks + BM25"
 
@@ -249,6 +259,7 @@ def _score_set(name: str, questions: list[dict], library, baseline, dense: bool)
         ranks[BASELINE].append(_rank(_answers(question), [c.text for c in chunks]))
         reference_ranks[BASELINE].append(_rank([question["quote"]], [c.text for c in chunks]))
     scores = {system: {**_rank_metrics(values), "reference_only": _rank_metrics(reference_ranks[system]),
+                       "interval95": _intervals(values, None if system == BASELINE else ranks[BASELINE]),
                        "p50_ms": statistics.median(took[system]),
                        "p95_ms": statistics.quantiles(took[system], n=20)[18] if len(took[system]) > 1
                        else took[system][0]}
@@ -273,3 +284,27 @@ def _rank_metrics(ranks: list[int | None]) -> dict[str, float]:
             "recall@5": sum(1 for r in ranks if r and r <= 5) / count,
             "recall@10": sum(1 for r in ranks if r and r <= 10) / count,
             "mrr": sum(1 / r for r in ranks if r) / count}
+
+
+def _intervals(ranks: list[int | None], baseline: list[int | None] | None) -> dict[str, list[float]]:
+    """95% percentile-bootstrap intervals of R@1, R@5 and MRR, and of the lead over the baseline on the same
+    resampled questions: with a few hundred questions a point or two is noise, and this says how much."""
+    if not ranks:
+        return {}
+    resamples = np.random.default_rng(0).integers(0, len(ranks), size=(RESAMPLES, len(ranks)))
+    per_question = {name: np.array(values) for name, values in _per_question(ranks).items()}
+    found = {name: values[resamples].mean(axis=1) for name, values in per_question.items()}
+    if baseline is not None:
+        theirs = {name: np.array(values)[resamples].mean(axis=1) for name, values in _per_question(baseline).items()}
+        found |= {f"{name} - baseline": found[name] - theirs[name] for name in ("recall@1", "mrr")}
+    return {name: [round(float(v), 3) for v in np.percentile(values, [2.5, 97.5])] for name, values in found.items()}
+
+
+def _per_question(ranks: list[int | None]) -> dict[str, list[float]]:
+    return {"recall@1": [float(r == 1) for r in ranks], "recall@5": [float(bool(r and r <= 5)) for r in ranks],
+            "mrr": [1 / r if r else 0.0 for r in ranks]}
+
+
+def _span(bounds: list[float], signed: bool = False) -> str:
+    low, high = (f"{b:+.3f}" if signed else f"{b:.3f}" for b in bounds)
+    return f"{low} … {high}" if signed else f"{low}–{high}"

@@ -70,19 +70,21 @@ class Library:
 
     # Ingest ----------------------------------------------------------------------------------------------
 
-    def ingest(self, paths: Iterable[str | Path],
-               progress: Callable[[IngestResult, int, int], None] | None = None) -> list[IngestResult]:
+    def ingest(self, paths: Iterable[str | Path], progress: Callable[[IngestResult, int, int], None] | None = None,
+               embedding: Callable[[int, int], None] | None = None) -> list[IngestResult]:
         """Ingest files and folders (recursively). One file failing does not stop the others.
-        `progress(result, done, total)` is called after each file."""
+        `progress(result, done, total)` is called after each file, `embedding(done, total)` as a file's passages
+        are embedded (dense retrieval on)."""
         files = expand_paths(paths)
         results = []
         for done, (path, name) in enumerate(files, start=1):
-            results.append(self.ingest_file(path, name))
+            results.append(self.ingest_file(path, name, embedding))
             if progress:
                 progress(results[-1], done, len(files))
         return results
 
-    def ingest_file(self, path: Path, name: str | None = None) -> IngestResult:
+    def ingest_file(self, path: Path, name: str | None = None,
+                    embedding: Callable[[int, int], None] | None = None) -> IngestResult:
         """Ingest one file under `name` (default: its file name); a later file of the same name replaces it."""
         started = time.perf_counter()
         name = name or Path(path).name
@@ -95,8 +97,8 @@ class Library:
             parsed = parse_source(source)
             check_recognised(parsed)
             index = self.index  # opened (and, if stale, rebuilt) before the store changes
-            vectors = (dense_search.embed_provisions((d, p) for d in parsed.documents for p in d.provisions)
-                       if self.dense else None)
+            vectors = (dense_search.embed_provisions([(d, p) for d in parsed.documents for p in d.provisions],
+                                                     progress=embedding) if self.dense else None)
             removed = self.store.replace_source(parsed, vectors)
             self._dense_index = None
             notes = self._update_index(index, removed, parsed.documents)

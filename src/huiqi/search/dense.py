@@ -61,8 +61,10 @@ def passage_texts(document: Document, provision: Provision) -> list[str]:
     return [f"{document.title} {provision.heading} {window}"[:MAX_CHARS] for window in windows]
 
 
-def embed_provisions(items: Iterable[tuple[Document, Provision]], batch: int = 64) -> dict[tuple[str, str], bytes]:
-    """(doc_id, eid) → its passages' float32 vectors, one after the other, for every provision the index holds."""
+def embed_provisions(items: Iterable[tuple[Document, Provision]], batch: int = 64,
+                     progress: Callable[[int, int], None] | None = None) -> dict[tuple[str, str], bytes]:
+    """(doc_id, eid) → its passages' float32 vectors, one after the other, for every provision the index holds.
+    `progress(done, total)` is called after each batch of passages: a compilation takes minutes."""
     model = _model()
     keys, texts = [], []
     for document, provision in items:
@@ -76,6 +78,8 @@ def embed_provisions(items: Iterable[tuple[Document, Provision]], batch: int = 6
         block = np.asarray(model.passage(texts[start:start + batch]), dtype=np.float32)
         for key, vector in zip(keys[start:start + batch], block, strict=True):
             vectors[key] = vectors.get(key, b"") + vector.tobytes()
+        if progress:
+            progress(min(start + batch, len(texts)), len(texts))
     return vectors
 
 
