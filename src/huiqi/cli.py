@@ -73,7 +73,7 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders (.
     """
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True, disable=as_json or not err.is_terminal) as progress:
-        task = progress.add_task("ingesting")
+        task = progress.add_task("ingesting", total=None)  # the number of files is known once they are listed
         passages = progress.add_task("embedding passages", visible=False)
 
         def advance(result: IngestResult, done: int, total: int) -> None:
@@ -82,7 +82,9 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders (.
             _report(result, as_json)
 
         def embedded(done: int, total: int) -> None:
-            progress.update(passages, completed=done, total=total, visible=True)
+            if done == 0:  # a file's embedding starts: its clock too
+                progress.reset(passages, total=total, visible=True)
+            progress.update(passages, completed=done)
 
         results = Library(home).ingest(paths, progress=advance, embedding=embedded)
     if not results:

@@ -74,6 +74,8 @@ def embed_provisions(items: Iterable[tuple[Document, Provision]], batch: int = 6
             keys.append((document.id, provision.eid))
             texts.append(text)
     vectors: dict[tuple[str, str], bytes] = {}
+    if progress:
+        progress(0, len(texts))
     for start in range(0, len(texts), batch):
         block = np.asarray(model.passage(texts[start:start + batch]), dtype=np.float32)
         for key, vector in zip(keys[start:start + batch], block, strict=True):
