@@ -292,10 +292,13 @@ def _intervals(ranks: list[int | None], baseline: list[int | None] | None) -> di
     if not ranks:
         return {}
     resamples = np.random.default_rng(0).integers(0, len(ranks), size=(RESAMPLES, len(ranks)))
-    per_question = {name: np.array(values) for name, values in _per_question(ranks).items()}
-    found = {name: values[resamples].mean(axis=1) for name, values in per_question.items()}
+
+    def means(system_ranks: list[int | None]) -> dict[str, np.ndarray]:
+        return {name: np.array(values)[resamples].mean(axis=1) for name, values in _per_question(system_ranks).items()}
+
+    found = means(ranks)
     if baseline is not None:
-        theirs = {name: np.array(values)[resamples].mean(axis=1) for name, values in _per_question(baseline).items()}
+        theirs = means(baseline)
         found |= {f"{name} - baseline": found[name] - theirs[name] for name in ("recall@1", "mrr")}
     return {name: [round(float(v), 3) for v in np.percentile(values, [2.5, 97.5])] for name, values in found.items()}
 
