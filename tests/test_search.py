@@ -302,6 +302,9 @@ class _FakeModel:
         self.calls += texts
         return [np.eye(DIMENSIONS, dtype=np.float32)[len(text) % DIMENSIONS] for text in texts]
 
+    def query(self, text):
+        return self.passage([text])[0]
+
 
 def test_each_passage_is_embedded_and_vectors_of_an_older_kind_are_redone(tmp_path, monkeypatch):
     from huiqi.library import Library
@@ -331,6 +334,20 @@ def test_each_passage_is_embedded_and_vectors_of_an_older_kind_are_redone(tmp_pa
     library.rebuild_index()
     assert len(model.calls) == stored[long_eid]  # only the out-of-date provision was embedded again
     assert {eid: dense.passage_count(v) for _, eid, v in library.store.vectors()} == stored
+
+    # A search that finds the index stale rebuilds it first, and then searches with the vectors it rebuilt.
+    (library.home / "index" / "STALE").touch()
+    assert Library(library.home, dense=True).search("贴息标准", k=3).hits
+
+
+def test_a_blob_that_is_not_whole_vectors_is_left_out():
+    import numpy as np
+
+    from huiqi.search.dense import DIMENSIONS, DenseIndex
+
+    whole = np.ones(DIMENSIONS, dtype=np.float32).tobytes()
+    embeddings = DenseIndex([("d1", "a", whole[:100]), ("d1", "b", b""), ("d2", "c", whole)])
+    assert embeddings.keys == [("d2", "c")] and embeddings.matrix.shape == (1, DIMENSIONS)
 
 
 def test_an_index_failure_after_the_store_committed_heals_itself(library, tmp_path, monkeypatch):

@@ -20,6 +20,7 @@ from huiqi.parse import ParsedSource, parse_source
 from huiqi.records import Document, Provision
 from huiqi.search import Filters, SearchIndex, SearchResult
 from huiqi.search import dense as dense_search
+from huiqi.search.index import searchable
 from huiqi.search.terms import grow
 from huiqi.store import Store
 
@@ -151,10 +152,10 @@ class Library:
         added = index.update([], ((d, p) for d in documents.values() for p in d.provisions))
         (self.home / "index" / "STALE").unlink(missing_ok=True)
         if self.dense:
-            # Vectors from before passages were embedded one by one hold a row fewer than the provision's passages.
+            # Vectors from before passages were embedded one by one hold one row, whatever the passage count.
             have = {(d, e): dense_search.passage_count(v) for d, e, v in self.store.vectors()}
-            missing = [(d, p) for d in documents.values() for p in d.provisions
-                       if have.get((d.id, p.eid)) != len(dense_search.passage_texts(d, p))]
+            missing = [(d, p) for d in documents.values() for p in d.provisions if searchable(p)
+                       and have.get((d.id, p.eid)) != len(dense_search.passage_texts(d, p))]
             if missing:
                 self.store.add_vectors(dense_search.embed_provisions(missing))
             self._dense_index = None
@@ -167,10 +168,11 @@ class Library:
             raise BadRequest("empty query; type a few words, e.g. 贷款贴息")
         if not (self.dense if dense is None else dense):
             return self.index.search(query, k=k, filters=filters, group=group)
+        index = self.index  # first: opening a stale index rebuilds it, which may embed and drop the vectors held
         if self._dense_index is None:
             self._dense_index = dense_search.DenseIndex(self.store.vectors())
-        return dense_search.hybrid_search(self.index, self._dense_index, self.store.hit_fields, query, k, filters,
-                                          group, fusion)
+        return dense_search.hybrid_search(index, self._dense_index, self.store.hit_fields, query, k, filters, group,
+                                          fusion)
 
     # Read ------------------------------------------------------------------------------------------------
 

@@ -177,9 +177,9 @@ class Store:
             return
         with Session(self.engine) as session, session.begin():
             keys = list(vectors)
-            for start in range(0, len(keys), 500):  # SQLite binds at most 32766 parameters a statement
+            for start in range(0, len(keys), 400):  # two parameters a key; SQLite before 3.32 binds at most 999
                 session.execute(delete(VectorRow).where(
-                    tuple_(VectorRow.document_id, VectorRow.eid).in_(keys[start:start + 500])))
+                    tuple_(VectorRow.document_id, VectorRow.eid).in_(keys[start:start + 400])))
             session.execute(insert(VectorRow), _vector_rows(vectors))
 
     def vectors(self) -> list[tuple[str, str, bytes]]:

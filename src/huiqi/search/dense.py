@@ -74,7 +74,7 @@ def embed_provisions(items: Iterable[tuple[Document, Provision]], batch: int = 6
             keys.append((document.id, provision.eid))
             texts.append(text)
     vectors: dict[tuple[str, str], bytes] = {}
-    if progress:
+    if progress and texts:
         progress(0, len(texts))
     for start in range(0, len(texts), batch):
         block = np.asarray(model.passage(texts[start:start + batch]), dtype=np.float32)
@@ -94,7 +94,8 @@ class DenseIndex:
     ingest (cheap next to embedding). A provision is as similar to a question as its most similar passage."""
 
     def __init__(self, rows: list[tuple[str, str, bytes]]) -> None:
-        rows = [row for row in rows if passage_count(row[2])]
+        # A blob that is not whole vectors (written by a killed process, say) is left out; a rebuild redoes it.
+        rows = [row for row in rows if row[2] and len(row[2]) % (DIMENSIONS * 4) == 0]
         self.keys = [(doc_id, eid) for doc_id, eid, _ in rows]
         counts = np.array([passage_count(vector) for _, _, vector in rows], dtype=np.int64)
         self.starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64) if rows else counts
