@@ -346,7 +346,7 @@ def test_a_blob_that_is_not_whole_vectors_is_left_out():
     from huiqi.search.dense import DIMENSIONS, DenseIndex
 
     whole = np.ones(DIMENSIONS, dtype=np.float32).tobytes()
-    embeddings = DenseIndex([("d1", "a", whole[:100]), ("d1", "b", b""), ("d2", "c", whole)])
+    embeddings = DenseIndex([("d1", "a", whole + whole[:100]), ("d1", "b", b""), ("d2", "c", whole)])
     assert embeddings.keys == [("d2", "c")] and embeddings.matrix.shape == (1, DIMENSIONS)
 
 
