@@ -306,7 +306,7 @@ class _FakeModel:
         return self.passage([text])[0]
 
 
-def test_each_passage_is_embedded_and_vectors_of_an_older_kind_are_redone(tmp_path, monkeypatch):
+def test_each_passage_is_embedded_and_vectors_of_an_older_kind_are_redone(tmp_path, monkeypatch, capsys):
     from huiqi.library import Library
     from huiqi.search import dense
     from huiqi.search.index import PASSAGE_CHARS
@@ -333,6 +333,7 @@ def test_each_passage_is_embedded_and_vectors_of_an_older_kind_are_redone(tmp_pa
     model.calls = []
     library.rebuild_index()
     assert len(model.calls) == stored[long_eid]  # only the out-of-date provision was embedded again
+    assert "embedding 1 provision(s)" in capsys.readouterr().err  # a rebuild that embeds says so: it takes minutes
     assert {eid: dense.passage_count(v) for _, eid, v in library.store.vectors()} == stored
 
     # A search that finds the index stale rebuilds it first, and then searches with the vectors it rebuilt.

@@ -157,6 +157,8 @@ class Library:
             missing = [(d, p) for d in documents.values() for p in d.provisions if searchable(p)
                        and have.get((d.id, p.eid)) != len(dense_search.passage_texts(d, p))]
             if missing:
+                print(f"note: embedding {len(missing)} provision(s) whose vectors are missing or of an older kind, "
+                      "for dense search; this can take minutes", file=sys.stderr)
                 self.store.add_vectors(dense_search.embed_provisions(missing))
             self._dense_index = None
         return added
