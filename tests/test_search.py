@@ -327,13 +327,14 @@ def test_each_passage_is_embedded_and_vectors_of_an_older_kind_are_redone(tmp_pa
     provisions = {p.eid: (d, p) for d, p in library.store.provisions()}
     assert stored == {eid: len(dense.passage_texts(*provisions[eid])) for eid in stored}
 
-    long_eid = max(stored, key=stored.get)
-    doc_id = provisions[long_eid][0].id
-    library.store.add_vectors({(doc_id, long_eid): model.passage(["一个向量"])[0].tobytes()})  # as before
+    long_eid, short_eid = max(stored, key=stored.get), min(stored, key=stored.get)
+    one = model.passage(["一个向量"])[0].tobytes()
+    library.store.add_vectors({(provisions[long_eid][0].id, long_eid): one,  # as stored before passages
+                               (provisions[short_eid][0].id, short_eid): one + one[:10]})  # a write cut short
     model.calls = []
     library.rebuild_index()
-    assert len(model.calls) == stored[long_eid]  # only the out-of-date provision was embedded again
-    assert "embedding 1 provision(s)" in capsys.readouterr().err  # a rebuild that embeds says so: it takes minutes
+    assert len(model.calls) == stored[long_eid] + 1  # only the two out-of-date provisions were embedded again
+    assert "embedding 2 provision(s)" in capsys.readouterr().err  # a rebuild that embeds says so: it takes minutes
     assert {eid: dense.passage_count(v) for _, eid, v in library.store.vectors()} == stored
 
     # A search that finds the index stale rebuilds it first, and then searches with the vectors it rebuilt.

@@ -152,7 +152,8 @@ class Library:
         added = index.update([], ((d, p) for d in documents.values() for p in d.provisions))
         (self.home / "index" / "STALE").unlink(missing_ok=True)
         if self.dense:
-            # Vectors from before passages were embedded one by one hold one row, whatever the passage count.
+            # Vectors from before passages were embedded one by one hold one row, whatever the passage count; a
+            # damaged blob counts as none.
             have = {(d, e): dense_search.passage_count(v) for d, e, v in self.store.vectors()}
             missing = [(d, p) for d in documents.values() for p in d.provisions if searchable(p)
                        and have.get((d.id, p.eid)) != len(dense_search.passage_texts(d, p))]
