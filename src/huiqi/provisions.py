@@ -136,10 +136,7 @@ def _heading(line: Line, stack: list[_Node], last_seen: dict[str, int]) -> _Node
     if not _continues_list(style, number, stack, last_seen.get(style)):
         return None
     rest = text[match.end():].strip()
-    heading, body = _split_heading(style, rest)
-    if heading and body.startswith(heading) and style not in _REGULATION_RANK and any(
-            node.style == "article" for node in stack):
-        heading = ""  # a 项 has no heading: '（四）法律、法规规定的其他情形。' is its text
+    heading, body = _split_heading(style, rest, in_article=any(node.style == "article" for node in stack))
     node = _Node(style, "", number, match.group(0).strip(), heading, line.first, line.last)
     if style == "article" and match.group(2):  # 第十五条之一
         node.eid_number = f"{number}-{P.cn_to_int(match.group(2))}"
@@ -166,18 +163,21 @@ def _continues_list(style: str, number: int | None, stack: list[_Node], last: in
     return number == 1 or style == "cn" or (last is not None and number == last + 1)
 
 
-def _split_heading(style: str, rest: str) -> tuple[str, str]:
-    """'总则' → heading only; '指导思想。以习近平…' → heading '指导思想', text all of it; '为了…。' → text."""
+def _split_heading(style: str, rest: str, in_article: bool) -> tuple[str, str]:
+    """'总则' → heading only; '指导思想。以习近平…' → heading '指导思想', text all of it; '为了…。' → text. An
+    article, and a 项 inside one, has no heading in its first sentence: '（四）法律、法规规定的其他情形。' is text."""
     if not rest:
         return "", ""
     if style in ("part", "chapter", "section"):
         return rest, ""
     if len(rest) <= 30 and not P.ends_terminal(rest) and not re.search("[，。；]", rest):
         return rest, ""
-    if style != "article" and len(rest) <= 30 and rest.endswith("。") and not re.search("[，。；]", rest[:-1]):
+    if style == "article" or in_article:
+        return "", rest
+    if len(rest) <= 30 and rest.endswith("。") and not re.search("[，。；]", rest[:-1]):
         return rest[:-1], rest  # "（一）指导思想。" alone on its line
     first_sentence = re.match(r"^([^。；：，]{2,30})[。：]", rest)
-    if first_sentence and style != "article" and first_sentence.end() < len(rest):
+    if first_sentence and first_sentence.end() < len(rest):
         return first_sentence.group(1), rest
     return "", rest
 
