@@ -321,7 +321,7 @@ def test_each_passage_is_embedded_and_vectors_of_an_older_kind_are_redone(tmp_pa
                     encoding="utf-8")
     told: list[tuple[int, int]] = []
     assert library.ingest_file(path, embedding=lambda done, total: told.append((done, total))).status == "ingested"
-    stored = {eid: dense.passage_count(vector) for _, eid, vector in library.store.vectors()}
+    stored = {eid: dense.passage_count(size) for (_, eid), size in library.store.vector_sizes().items()}
     assert max(stored.values()) >= 3 and min(stored.values()) == 1
     assert told[-1] == (sum(stored.values()), sum(stored.values()))  # the progress bar ends full
     provisions = {p.eid: (d, p) for d, p in library.store.provisions()}
@@ -335,7 +335,7 @@ def test_each_passage_is_embedded_and_vectors_of_an_older_kind_are_redone(tmp_pa
     library.rebuild_index()
     assert len(model.calls) == stored[long_eid] + 1  # only the two out-of-date provisions were embedded again
     assert "embedding 2 provision(s)" in capsys.readouterr().err  # a rebuild that embeds says so: it takes minutes
-    assert {eid: dense.passage_count(v) for _, eid, v in library.store.vectors()} == stored
+    assert {eid: dense.passage_count(len(v)) for _, eid, v in library.store.vectors()} == stored
 
     # A search that finds the index stale rebuilds it first, and then searches with the vectors it rebuilt.
     (library.home / "index" / "STALE").touch()

@@ -154,7 +154,7 @@ class Library:
         if self.dense:
             # Vectors from before passages were embedded one by one hold one row, whatever the passage count; a
             # damaged blob counts as none.
-            have = {(d, e): dense_search.passage_count(v) for d, e, v in self.store.vectors()}
+            have = {key: dense_search.passage_count(size) for key, size in self.store.vector_sizes().items()}
             missing = [(d, p) for d in documents.values() for p in d.provisions if searchable(p)
                        and have.get((d.id, p.eid)) != len(dense_search.passage_texts(d, p))]
             if missing:

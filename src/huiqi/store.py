@@ -182,6 +182,12 @@ class Store:
                     tuple_(VectorRow.document_id, VectorRow.eid).in_(keys[start:start + 400])))
             session.execute(insert(VectorRow), _vector_rows(vectors))
 
+    def vector_sizes(self) -> dict[tuple[str, str], int]:
+        """(doc_id, eid) → bytes stored, without reading the vectors (a large library holds hundreds of MB)."""
+        with Session(self.engine) as session:
+            return {(doc_id, eid): size for doc_id, eid, size in session.execute(
+                select(VectorRow.document_id, VectorRow.eid, func.length(VectorRow.vector)))}
+
     def vectors(self) -> list[tuple[str, str, bytes]]:
         with Session(self.engine) as session:
             return [tuple(row) for row in session.execute(select(VectorRow.document_id, VectorRow.eid,

@@ -85,10 +85,10 @@ def embed_provisions(items: Iterable[tuple[Document, Provision]], batch: int = 6
     return vectors
 
 
-def passage_count(vector: bytes) -> int | None:
-    """How many passage vectors a stored blob holds; None when it is empty or not whole vectors (a write cut short),
-    which a rebuild then redoes."""
-    count, rest = divmod(len(vector), DIMENSIONS * 4)
+def passage_count(size: int) -> int | None:
+    """How many passage vectors a stored blob of `size` bytes holds; None when it is empty or not whole vectors (a
+    write cut short), which a rebuild then redoes."""
+    count, rest = divmod(size, DIMENSIONS * 4)
     return count if count and not rest else None
 
 
@@ -97,9 +97,9 @@ class DenseIndex:
     ingest (cheap next to embedding). A provision is as similar to a question as its most similar passage."""
 
     def __init__(self, rows: list[tuple[str, str, bytes]]) -> None:
-        rows = [row for row in rows if passage_count(row[2])]
+        rows = [row for row in rows if passage_count(len(row[2]))]
         self.keys = [(doc_id, eid) for doc_id, eid, _ in rows]
-        counts = np.array([passage_count(vector) for _, _, vector in rows], dtype=np.int64)
+        counts = np.array([passage_count(len(vector)) for _, _, vector in rows], dtype=np.int64)
         self.starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64) if rows else counts
         self.position = {key: (int(start), int(start + count))
                          for key, start, count in zip(self.keys, self.starts, counts, strict=True)}
