@@ -398,7 +398,6 @@ def test_search_evaluation_scores_ranks_for_huiqi_and_the_baseline(tmp_path):
     assert report.systems["baseline: 500-char chunks + BM25"]["recall@10"] == 2 / 3
     assert [line.split(" rank ")[0] for line in report.misses] == ["b"]
     assert "rank None" in report.misses[0] and huiqi["p95_ms"] >= huiqi["p50_ms"] > 0
-
     assert huiqi["interval95"]["recall@1"][0] <= huiqi["recall@1"] <= huiqi["interval95"]["recall@1"][1]
 
 

@@ -237,6 +237,12 @@ def _score_set(name: str, questions: list[dict], library, baseline, dense: bool)
     reference_ranks: dict[str, list[int | None]] = {system: [] for system in ranks}
     took: dict[str, list[float]] = {system: [] for system in ranks}
     misses: list[str] = []
+
+    def record(system: str, question: dict, texts: list[str], started: float) -> None:
+        took[system].append((time.perf_counter() - started) * 1000)
+        ranks[system].append(_rank(_answers(question), texts))
+        reference_ranks[system].append(_rank([question["quote"]], texts))
+
     # One system over every question, then the next: interleaving them would time each in the wake of the
     # other (a warm cache, or BLAS threads still spinning), not as a user meets it.
     for system in systems:
@@ -244,9 +250,7 @@ def _score_set(name: str, questions: list[dict], library, baseline, dense: bool)
             started = time.perf_counter()
             hits = library.search(question["question"], k=10, dense=system in fusion,
                                   fusion=fusion.get(system, "rerank")).hits
-            took[system].append((time.perf_counter() - started) * 1000)
-            ranks[system].append(_rank(_answers(question), [h.text for h in hits]))
-            reference_ranks[system].append(_rank([question["quote"]], [h.text for h in hits]))
+            record(system, question, [h.text for h in hits], started)
             if system == systems[-1] and ranks[system][-1] != 1:  # misses of the last huiqi system
                 top = hits[0].citation if hits else "no hit"
                 want = f"want 「{question['quote'][:24]}」 in 《{question['doc_title'][:30]}》"
@@ -255,9 +259,7 @@ def _score_set(name: str, questions: list[dict], library, baseline, dense: bool)
     for question in questions:
         started = time.perf_counter()
         chunks = baseline.search(question["question"], k=10)
-        took[BASELINE].append((time.perf_counter() - started) * 1000)
-        ranks[BASELINE].append(_rank(_answers(question), [c.text for c in chunks]))
-        reference_ranks[BASELINE].append(_rank([question["quote"]], [c.text for c in chunks]))
+        record(BASELINE, question, [c.text for c in chunks], started)
     scores = {system: {**_rank_metrics(values), "reference_only": _rank_metrics(reference_ranks[system]),
                        "interval95": _intervals(values, None if system == BASELINE else ranks[BASELINE]),
                        "p50_ms": statistics.median(took[system]),
