@@ -401,6 +401,58 @@ def test_search_evaluation_scores_ranks_for_huiqi_and_the_baseline(tmp_path):
     assert huiqi["interval95"]["recall@1"][0] <= huiqi["recall@1"] <= huiqi["interval95"]["recall@1"][1]
 
 
+def test_another_teams_question_set_is_scored_without_our_field_names_or_files(tmp_path):
+    """A held-out set written elsewhere may name no source file, call its fields query/evidence and quote across
+    two provisions: every file of the corpus folder is searched and such a quote is answered by either part."""
+    from huiqi.evaluate import score_search
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "national.txt").write_text("\n".join(pdf_lines(NATIONAL)), encoding="utf-8")
+    (corpus / "jiangsu.txt").write_text(JIANGSU, encoding="utf-8")
+    (corpus / "notes.txt").write_text("", encoding="utf-8")  # fails to ingest; scoring goes on
+    questions = [{"query": "苏质贷贴息多少", "evidence": "给予贷款金额年化1%的贴息"},
+                 {"query": "招应届生补贴和买设备贴息",
+                  "evidence": "按贷款利息的50%给予贴息。二、支持吸纳高校毕业生。企业招用毕业年度高校毕业生的"}]
+    qa = tmp_path / "theirs.jsonl"
+    qa.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in questions), encoding="utf-8")
+    reports = score_search([qa], corpus)
+    assert reports.reports[0].systems["huiqi (lexical)"]["recall@5"] == 1.0
+    assert [line.split(":")[0] for line in reports.not_ingested] == ["notes.txt"]
+    assert "not ingested" in reports.render()
+
+
+@pytest.mark.parametrize("text, held", [
+    ("二、支持吸纳高校毕业生。企业招用毕业年度高校毕业生的，给予补贴。", True),  # the quote's larger part, at its start
+    ("一、对购置设备的贷款，按贷款利息的50%给予贴息。", False),  # its smaller part: the other provision answers
+    ("按贷款利息的50%给予贴息。", True),  # the quote holds it whole
+    ("二、支持吸纳", False),  # a heading: too short to count held whole
+    ("三、本意见自2024年3月1日起施行。按贷款利息的50%", False),  # a piece of its start, less than half
+])
+def test_a_quote_across_two_provisions_is_answered_by_the_one_holding_most_of_it(text, held):
+    from huiqi.evaluate import _holds, match_key
+
+    quote = "按贷款利息的50%给予贴息。二、支持吸纳高校毕业生。企业招用毕业年度高校毕业生的"
+    assert _holds(match_key(text), match_key(quote)) is held
+
+
+@pytest.mark.parametrize("line, message", [
+    ('{"question": "贴息多少"}', "has no 'quote'"),
+    ('{"question": "", "quote": "贴息"}', "has no 'question'"),
+    ('["贴息多少", "贴息"]', "not a JSON object"),
+    ('{"question": "贴息多少", "quote": "贴息", "also": "补贴"}', "'also' must be a list"),
+    ('{"question": "贴息多少", "quote": "贴息"', "not valid JSON"),
+    ("", "no questions"),
+])
+def test_a_malformed_question_file_is_refused_with_the_line_at_fault(tmp_path, line, message):
+    from huiqi.evaluate import score_search
+
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text(line, encoding="utf-8")
+    with pytest.raises(BadRequest, match=message):
+        score_search([qa], tmp_path)
+
+
 def test_bootstrap_intervals_are_paired_with_the_baseline():
     from huiqi.evaluate import _intervals
 

@@ -320,7 +320,8 @@ def eval_catalog(gold: Path,
 @eval_app.command("search")
 @handles_errors
 def eval_search(qa: Annotated[list[Path], typer.Argument(help="One or more question files (JSON Lines).")],
-                corpus: Annotated[Path, typer.Option(help="Folder holding the files the questions name.")] = Path(
+                corpus: Annotated[Path, typer.Option(help="Folder holding the files the questions name (all of "
+                                                          "them are searched when a question names none).")] = Path(
                     "../shared/corpus"),
                 dense: Annotated[bool, typer.Option(help="Also score lexical + dense fusion (needs huiqi[dense]; "
                                                          "embedding the corpus takes minutes).")] = False,
@@ -328,8 +329,9 @@ def eval_search(qa: Annotated[list[Path], typer.Argument(help="One or more quest
                 verbose: Annotated[bool, typer.Option(
                     "-v", "--verbose", help="List every question whose answer huiqi does not rank first.")] = False
                 ) -> None:
-    """Recall@1/5/10 and MRR on question sets (JSON Lines with question, quote, source), for huiqi and, in the
-    same run, for 500-character chunks + BM25 (bm25s) over jieba tokens. Several sets share one library.
+    """Recall@1/5/10 and MRR on question sets (JSON Lines with question and quote; source, id, also optional),
+    for huiqi and, in the same run, for 500-character chunks + BM25 (bm25s) over jieba tokens. Several sets share
+    one library.
 
     Example: huiqi eval search eval/search_qa.jsonl eval/search_qa_heldout.jsonl --corpus ../shared/corpus
     """

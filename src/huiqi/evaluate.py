@@ -196,12 +196,14 @@ class SearchReports:
     """One report per question set, all scored on one library (embedded once when dense is on)."""
 
     reports: list[SearchReport]
+    not_ingested: list[str] = field(default_factory=list)  # files that failed: their questions count as misses
 
     def to_dict(self) -> dict:
-        return {"sets": [report.to_dict() for report in self.reports]}
+        return {"sets": [report.to_dict() for report in self.reports], "not_ingested": self.not_ingested}
 
     def render(self, verbose: bool = False) -> str:
-        return "\n\n".join(report.render(verbose) for report in self.reports)
+        failed = [f"not ingested (its questions count as misses): {line}" for line in self.not_ingested]
+        return "\n\n".join([report.render(verbose) for report in self.reports] + ["\n".join(failed)] * bool(failed))
 
 
 def match_key(text: str) -> str:
@@ -212,22 +214,66 @@ def match_key(text: str) -> str:
 
 
 RESAMPLES = 2000
+MIN_HELD = 10  # a hit this short inside a quote is a heading or a stub, not an answer
 LEXICAL, RRF, RERANK = "huiqi (lexical)", "huiqi (lexical + dense, RRF)", "huiqi (lexical + dense rerank)"
 BASELINE = "baseline: 500-char chunks + BM25"
 
 
+# What a question file may call its fields, besides the names our own sets use.
+ALIASES = {"question": ("query",), "quote": ("evidence", "answer"), "doc_title": ("document", "doc")}
+
+
+def load_questions(path: Path) -> list[dict]:
+    """A question file's rows, checked. Each needs its question and the evidence quote a right hit holds (a
+    string, with an optional list of other answering quotes in 'also'); 'source', the file it comes from, 'id'
+    and 'doc_title' are optional (another team's set need not name our corpus files)."""
+    questions = []
+    for number, row in enumerate(load_jsonl(path), start=1):
+        if not isinstance(row, dict):
+            raise BadRequest(f"{path}: question {number} is not a JSON object")
+        for name, others in ALIASES.items():
+            if name not in row:
+                row[name] = next((row[other] for other in others if other in row), None)
+        for name in ("question", "quote"):
+            if not isinstance(row[name], str) or not row[name].strip():
+                raise BadRequest(f"{path}: question {number} has no '{name}' (each line needs \"question\" and "
+                                 "\"quote\", the text a right hit holds)")
+        also = row.get("also", [])
+        if not isinstance(also, list) or not all(isinstance(quote, str) for quote in also):
+            raise BadRequest(f"{path}: question {number}: 'also' must be a list of quotes")
+        row["id"] = str(row.get("id") or f"{path.stem}:{number}")
+        row["doc_title"] = str(row["doc_title"] or "")
+        questions.append(row)
+    if not questions:
+        raise BadRequest(f"{path}: no questions in the file")
+    return questions
+
+
 def score_search(qa_paths: list[Path], corpus: Path, dense: bool = False) -> SearchReports:
-    from huiqi.library import Library
+    """Ingests the files the questions name (every file in `corpus` when some question names none) into a
+    fresh library and scores each set on it."""
+    from huiqi.library import Library, expand_paths
     from huiqi.search.baseline import ChunkBM25
 
-    sets = [(path, load_jsonl(path)) for path in qa_paths]
-    names = sorted({q["source"] for _, questions in sets for q in questions})
-    files = [_locate(corpus, qa_paths[0], name) for name in names]
+    sets = [(path, load_questions(path)) for path in qa_paths]
+    if all(q.get("source") for _, questions in sets for q in questions):
+        names = sorted({q["source"] for _, questions in sets for q in questions})
+        files = [_locate(corpus, qa_paths[0], name) for name in names]
+    elif corpus.is_dir():
+        files = [path for path, _ in expand_paths([corpus])]
+    else:
+        raise BadRequest(f"some questions name no source file, so every file in --corpus is searched, but "
+                         f"{corpus} is not a folder")
     with tempfile.TemporaryDirectory() as home:
         library = Library(home, dense=dense)
-        library.ingest(files)
-        baseline = ChunkBM25({f.name: "\n".join(read.read_source(f).lines) for f in files})
-        return SearchReports([_score_set(path.name, questions, library, baseline, dense) for path, questions in sets])
+        results = library.ingest(files)
+        ingested = [file for file, result in zip(files, results, strict=True) if result.status != "failed"]
+        if not ingested:
+            raise BadRequest(f"none of the files the questions need could be ingested ({results[0].error})"
+                             if results else f"no file to search in {corpus}")
+        baseline = ChunkBM25({str(f): "\n".join(read.read_source(f).lines) for f in ingested})
+        reports = [_score_set(path.name, questions, library, baseline, dense) for path, questions in sets]
+        return SearchReports(reports, [f"{r.file}: {r.error}" for r in results if r.status == "failed"])
 
 
 def _score_set(name: str, questions: list[dict], library, baseline, dense: bool) -> SearchReport:
@@ -277,7 +323,19 @@ def _answers(question: dict) -> list[str]:
 def _rank(quotes: list[str], texts: list[str]) -> int | None:
     """The 1-based rank of the first text holding one of the quotes."""
     keys = [match_key(quote) for quote in quotes]
-    return next((i for i, text in enumerate(texts, 1) if any(key in match_key(text) for key in keys)), None)
+    return next((i for i, text in enumerate(map(match_key, texts), 1) if any(_holds(text, key) for key in keys)),
+                None)
+
+
+def _holds(text: str, quote: str) -> bool:
+    """Does a hit hold the quote? Another team's set may quote across two provisions; then a hit holding at least
+    half of the quote at its start or end, or a hit the quote holds whole, answers."""
+    if quote in text:
+        return True
+    if text in quote:
+        return len(text) >= MIN_HELD
+    half = max(MIN_HELD, (len(quote) + 1) // 2)
+    return any(text.endswith(quote[:size]) or text.startswith(quote[-size:]) for size in range(half, len(quote)))
 
 
 def _rank_metrics(ranks: list[int | None]) -> dict[str, float]:
