@@ -331,9 +331,10 @@ def test_each_passage_is_embedded_and_vectors_of_an_older_kind_are_redone(tmp_pa
     one = model.passage(["一个向量"])[0].tobytes()
     library.store.add_vectors({(provisions[long_eid][0].id, long_eid): one,  # as stored before passages
                                (provisions[short_eid][0].id, short_eid): one + one[:10]})  # a write cut short
-    model.calls = []
-    library.rebuild_index()
+    model.calls, told = [], []
+    library.rebuild_index(embedding=lambda done, total: told.append((done, total)))
     assert len(model.calls) == stored[long_eid] + 1  # only the two out-of-date provisions were embedded again
+    assert told[0] == (0, len(model.calls)) and told[-1] == (len(model.calls), len(model.calls))
     assert "embedding 2 provision(s)" in capsys.readouterr().err  # a rebuild that embeds says so: it takes minutes
     assert {eid: dense.passage_count(len(v)) for _, eid, v in library.store.vectors()} == stored
 

@@ -265,7 +265,13 @@ def index(rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-grow the d
     Example: huiqi index --rebuild
     """
     library = Library(home)
-    added = library.rebuild_index() if rebuild else None
+    added = None
+    if rebuild:
+        with Progress(TextColumn("embedding passages"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=err, transient=True, disable=as_json or not err.is_terminal) as progress:
+            passages = progress.add_task("embedding", total=None, visible=False)
+            added = library.rebuild_index(
+                embedding=lambda done, total: progress.update(passages, completed=done, total=total, visible=True))
     info = {"provisions_indexed": added if rebuild else None, "index_entries": library.index.count(),
             "grown_terms": len(library.index.grown_terms()), **library.summary()}
     if as_json:

@@ -140,8 +140,9 @@ class Library:
                     "at its next use"]
         return []
 
-    def rebuild_index(self) -> int:
-        """Re-grow the dictionary from the whole library and re-index every provision."""
+    def rebuild_index(self, embedding: Callable[[int, int], None] | None = None) -> int:
+        """Re-grow the dictionary from the whole library and re-index every provision; with dense retrieval on,
+        embed the provisions whose vectors are missing (`embedding(done, total)` follows that)."""
         index = self._index or SearchIndex(self.home / "index")
         self._index = index
         documents: dict[str, Document] = {}
@@ -160,7 +161,7 @@ class Library:
             if missing:
                 print(f"note: embedding {len(missing)} provision(s) whose vectors are missing or of an older kind, "
                       "for dense search; this can take minutes", file=sys.stderr)
-                self.store.add_vectors(dense_search.embed_provisions(missing))
+                self.store.add_vectors(dense_search.embed_provisions(missing, progress=embedding))
             self._dense_index = None
         return added
 
