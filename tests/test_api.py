@@ -101,6 +101,8 @@ def test_document_listing_pages_and_filters_by_source(server):
     ("/api/nowhere", {}, 404, "no such path"),
     ("/api/search", {"q": "贴息", "k": "9" * 30}, 422, "k"),
     ("/api/docs", {"offset": -1}, 422, "offset"),
+    ("/api/docs", {"offset": 2**63}, 422, "offset"),  # past SQLite's 64-bit INTEGER
+    ("/api/docs", {"limit": 2**63}, 422, "limit"),
     ("/api/docs/" + "a" * 5000, {}, 422, "64 characters"),
 ])
 def test_errors_have_one_shape_and_no_stack_trace(server, path, params, status, words):
@@ -110,7 +112,14 @@ def test_errors_have_one_shape_and_no_stack_trace(server, path, params, status, 
 def test_missing_provision_and_wrong_method(server):
     doc_id = server.get("/api/docs").json()["documents"][0]["id"]
     assert "no provision" in assert_error(server.get(f"/api/docs/{doc_id}/provisions/art_999"), 404)
-    assert_error(server.post("/api/search", params={"q": "贴息"}), 405)
+    wrong_method = server.post("/api/search", params={"q": "贴息"})
+    assert_error(wrong_method, 405)
+    assert wrong_method.headers["allow"] == "GET"
+
+
+def test_query_that_is_not_utf8_is_refused(server):
+    # %FF%FE percent-decodes to U+FFFD twice; searching for that would answer a question nobody asked.
+    assert "UTF-8" in assert_error(server.get("/api/search?q=%FF%FE"), 400)  # raw bytes, so not params=
 
 
 def test_root_leads_to_the_interactive_docs(server):
@@ -121,6 +130,14 @@ def test_root_leads_to_the_interactive_docs(server):
 def test_openapi_lists_every_route(server):
     paths = server.get("/openapi.json").json()["paths"]
     assert {"/api/search", "/api/docs", "/api/docs/{doc_id}", "/api/docs/{doc_id}/provisions/{eid}"} <= set(paths)
+
+
+def test_openapi_documents_the_error_shape_the_api_sends(server):
+    schema = server.get("/openapi.json").json()
+    documented = schema["paths"]["/api/search"]["get"]["responses"]["422"]["content"]["application/json"]["schema"]
+    properties = schema["components"]["schemas"][documented["$ref"].rsplit("/", 1)[1]]["properties"]
+    sent = server.get("/api/search").json()
+    assert list(properties) == list(sent) == ["error"]
 
 
 def test_hostile_query_text_is_just_text(server):

@@ -152,3 +152,67 @@ def test_every_command_has_help_with_an_example_and_json_where_it_prints_results
         assert leaf == ("serve",) or "--json" in result.output or "--format" in result.output, leaf
     top = subprocess.run([sys.executable, "-m", "huiqi", "--help"], capture_output=True, text=True)
     assert top.returncode == 0 and all(leaf[0] in top.stdout for leaf in leaves)
+
+
+def test_search_json_and_batch_keep_one_answer_per_line_in_order(tmp_path, notice_file):
+    home = tmp_path / "home"
+    huiqi(home, "ingest", str(notice_file))
+    single = json.loads(huiqi(home, "search", "废弃物循环利用", "--json").stdout)
+    assert list(single) == ["query", "took_ms", "hits"] and single["hits"]
+    assert list(single["hits"][0]) == ["doc_id", "doc_title", "eid", "citation", "text", "score", "source",
+                                      "source_lines"]
+    # GB18030, a blank line, CRLF, and a query holding U+2028 (str.splitlines would cut it in two)
+    queries = tmp_path / "queries.txt"
+    queries.write_bytes("废弃物\r\n\r\n主要目标\u2028到2030年\r\n循环利用体系\r\n".encode("gb18030"))
+    answers = [json.loads(line) for line in huiqi(home, "search", "--queries", str(queries), "-k", "2").stdout
+               .splitlines()]
+    assert [a["query"] for a in answers] == ["废弃物", "", "主要目标\u2028到2030年", "循环利用体系"]
+    assert answers[1]["hits"] == [] and all(a["hits"] for a in answers if a["query"])
+
+
+def test_a_batch_line_too_long_is_answered_in_its_place_and_the_run_exits_1(tmp_path, notice_file):
+    home = tmp_path / "home"
+    huiqi(home, "ingest", str(notice_file))
+    queries = tmp_path / "queries.txt"
+    queries.write_text("废弃物\n" + "循环" * 100_000 + "\n主要目标\n", encoding="utf-8")
+    result = huiqi(home, "search", "--queries", str(queries), check=False)
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert result.returncode == 1 and len(answers) == 3 and answers[2]["hits"]
+    assert "at most 200" in answers[1]["error"] and len(answers[1]["query"]) == 200
+
+
+@pytest.mark.parametrize("args, words", [
+    (["search"], "give a QUERY"),
+    (["search", "x", "--queries", "q.txt"], "not both"),
+    (["search", "--queries", "missing.txt"], "no such file"),
+    (["search", "--queries", "."], "not a file"),
+    (["search", "贴息", "--since", "2024-13-40"], "not a date"),
+    (["search", "贴息", "--level", "galactic"], "unknown level"),
+    (["search", "循环" * 101], "at most 200"),
+])
+def test_search_usage_errors_exit_2_with_a_message_not_an_internal_error(tmp_path, args, words):
+    result = huiqi(tmp_path / "home", *args, check=False)
+    assert result.returncode == 2 and words in result.stderr and "internal error" not in result.stderr
+
+
+def test_text_that_looks_like_markup_or_terminal_codes_is_shown_as_written(tmp_path):
+    """'[/]' in a document or a query made rich raise (a traceback); an ESC sequence reached the terminal."""
+    path = tmp_path / "notice.txt"
+    odd = NOTICE.replace("加快构建废弃物循环利用体系。", "加快构建废弃物[/]循环利用[bold]体系[/bold]。\x1b[31m")
+    path.write_text("\n".join(pdf_lines(odd)), encoding="utf-8")
+    home = tmp_path / "home"
+    huiqi(home, "ingest", str(path))
+    shown = huiqi(home, "search", "废弃物循环利用 [/]").stdout
+    assert "废弃物[/]循环利用[bold]体系[/bold]。" in shown and "\x1b" not in shown
+    doc_id = json.loads(huiqi(home, "docs", "--json").stdout)["id"]
+    assert "[bold]体系[/bold]" in huiqi(home, "show", doc_id).stdout
+    result = huiqi(home, "search", "贴息", "--region", "[/]", check=False)
+    assert result.returncode == 2 and "[/]" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_index_rebuild_reports_what_it_indexed(tmp_path, notice_file):
+    home = tmp_path / "home"
+    huiqi(home, "ingest", str(notice_file))
+    info = json.loads(huiqi(home, "index", "--rebuild", "--json").stdout)
+    assert info["documents"] == 1 and info["provisions"] == 4  # the signature is stored, not indexed
+    assert info["provisions_indexed"] == 3 and info["index_entries"] >= 3

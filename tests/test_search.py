@@ -166,6 +166,14 @@ def test_region_filter_includes_national_policies(indexed):
         indexed.search("贴息", filters=Filters(region="火星"))
 
 
+def test_a_filter_that_can_match_nothing_is_refused():
+    assert Filters(level=" 市级").level == "municipal"  # the names users say are understood
+    with pytest.raises(BadRequest, match="unknown level"):
+        Filters(level="galactic")
+    with pytest.raises(BadRequest, match="2025-01-01 is after 2020-01-01"):
+        Filters(date_from=date(2025, 1, 1), date_to=date(2020, 1, 1))
+
+
 def test_level_issuer_genre_and_date_filters(indexed):
     assert set(titles(indexed.search("贴息", filters=Filters(level="municipal")))) == {
         "漯河市人民政府关于印发漯河市中小微企业贷款贴息资金管理办法的通知"}
@@ -494,3 +502,18 @@ def test_closing_clauses_rank_below_provisions_that_say_something(rules_library,
     assert [hit.eid for hit in rules_library.search(question).hits[:2]] == ["art_38", "art_37__point_2"]
     monkeypatch.setattr(index, "BOILERPLATE_WEIGHT", 1.0)
     assert [hit.eid for hit in rules_library.search(question).hits[:2]] == ["art_38", "art_39"]
+
+
+def test_rebuilding_twice_grows_the_same_dictionary_and_ranks_the_same(corpus, tmp_path):
+    """Terms were grown with a segmenter that knew the last ones, so every rebuild piled up new ones and moved
+    scores; they are now grown from the hand-kept dictionary alone."""
+    from huiqi.library import Library
+
+    library = Library(tmp_path / "home", dense=False)
+    library.ingest([corpus / "002_3700f5e89e50de4d.txt"])
+    first = library.index.grown_terms()
+    before = [(h.eid, round(h.score, 6)) for h in library.search("研发费用加计扣除", k=5).hits]
+    library.rebuild_index()
+    library.rebuild_index()
+    assert library.index.grown_terms() == first and len(first) > 20
+    assert [(h.eid, round(h.score, 6)) for h in library.search("研发费用加计扣除", k=5).hits] == before

@@ -9,21 +9,36 @@ from dataclasses import asdict
 from datetime import date
 from typing import Annotated
 
-from fastapi import FastAPI, Path, Query, Request
+from fastapi import FastAPI, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from huiqi import __version__
 from huiqi.errors import HuiqiError
 from huiqi.library import Library
 from huiqi.search import Filters
+from huiqi.search.query import MAX_QUERY_CHARS
 
 log = logging.getLogger("huiqi.api")
 
 
-def error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"status": status, "message": message}}, status_code=status)
+class ErrorDetail(BaseModel):
+    status: int
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """What every error sends; declared so /openapi.json documents it instead of FastAPI's {"detail": [...]}."""
+    error: ErrorDetail
+
+
+ERRORS: dict[int | str, dict] = {status: {"model": ErrorBody} for status in (400, 404, 422)}
+
+
+def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"status": status, "message": message}}, status_code=status, headers=headers)
 
 
 def create_app(library: Library) -> FastAPI:
@@ -41,17 +56,18 @@ def create_app(library: Library) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Keep exc.headers: a 405 must still say which methods are allowed (Allow: GET).
         if exc.status_code == 404:
-            return error(404, "Not Found: no such path; the API is listed at /docs")
-        return error(exc.status_code, str(exc.detail))
+            return error(404, "Not Found: no such path; the API is listed at /docs", exc.headers)
+        return error(exc.status_code, str(exc.detail), exc.headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s", request.url.path)
         return error(500, "internal error; the server log has the details")
 
-    @app.get("/api/search", summary="Search provisions")
-    def search(q: Annotated[str, Query(min_length=1, max_length=200, description="Question or keywords")],
+    @app.get("/api/search", summary="Search provisions", responses=ERRORS)
+    def search(q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS, description="Question or keywords")],
                k: Annotated[int, Query(ge=1, le=100)] = 10,
                region: Annotated[str | None, Query(max_length=40)] = None,
                level: Annotated[str | None, Query(pattern="^(national|provincial|municipal|county)$")] = None,
@@ -59,22 +75,24 @@ def create_app(library: Library) -> FastAPI:
                genre: Annotated[str | None, Query(max_length=10)] = None,
                since: date | None = None, until: date | None = None, in_force: date | None = None,
                group: bool = False) -> dict:
+        if "\ufffd" in q:  # Starlette decodes bytes that are not UTF-8 (%FF) to U+FFFD rather than failing
+            raise HTTPException(400, "the query is not valid UTF-8 text; percent-encode it as UTF-8")
         filters = Filters(region=region, level=level, issuer=issuer, genre=genre, date_from=since,
                           date_to=until, in_force=in_force)
         return library.search(q, k=k, filters=filters, group=group).to_dict()
 
-    @app.get("/api/docs", summary="List documents")
+    @app.get("/api/docs", summary="List documents", responses=ERRORS)
     def docs(source: Annotated[str | None, Query(max_length=255)] = None,
              limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-             offset: Annotated[int, Query(ge=0)] = 0) -> dict:
+             offset: Annotated[int, Query(ge=0, le=10**9)] = 0) -> dict:  # le: SQLite INTEGER is 64-bit
         return {"total": library.document_count(source),
                 "documents": [d.summary() for d in library.documents(source, limit, offset)]}
 
-    @app.get("/api/docs/{doc_id}", summary="One document with its provision tree")
+    @app.get("/api/docs/{doc_id}", summary="One document with its provision tree", responses=ERRORS)
     def doc(doc_id: Annotated[str, Path(max_length=64)]) -> dict:
         return library.document(doc_id).to_dict()
 
-    @app.get("/api/docs/{doc_id}/provisions/{eid}", summary="One provision")
+    @app.get("/api/docs/{doc_id}/provisions/{eid}", summary="One provision", responses=ERRORS)
     def provision(doc_id: Annotated[str, Path(max_length=64)], eid: Annotated[str, Path(max_length=255)]) -> dict:
         document, found = library.provision(doc_id, eid)
         return {"doc_id": doc_id, "doc_title": document.title, "source": document.source, **asdict(found)}

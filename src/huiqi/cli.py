@@ -9,20 +9,24 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
+from collections.abc import Iterator
 from functools import wraps
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
-from huiqi.errors import HuiqiError
+from huiqi import read
+from huiqi.errors import BadRequest, HuiqiError
 from huiqi.library import IngestResult, Library
 from huiqi.search import Filters
+from huiqi.search.query import MAX_QUERY_CHARS
 
 app = typer.Typer(help="惠企 huiqi: turn policy compilations into a searchable policy library.",
                   no_args_is_help=True, add_completion=False, rich_markup_mode=None,
@@ -32,10 +36,22 @@ bench_app = typer.Typer(help="Benchmarks that print throughput and latency.", no
 app.add_typer(eval_app, name="eval")
 app.add_typer(bench_app, name="bench")
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+# Markup off: what is printed comes from documents, file names and queries, and '[/]' in one must not be read as
+# a style (rich raised on it); styled words go through `say`.
+out = Console(highlight=False, soft_wrap=True, markup=False)
+err = Console(stderr=True, highlight=False, markup=False)
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+LINE_SEPARATORS = str.maketrans({"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"})
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON (JSON Lines for lists).")]
 HomeOption = Annotated[Path | None, typer.Option("--home", envvar="HUIQI_HOME", help="Library data directory.")]
+
+
+def say(*parts: str | tuple[str, str], console: Console = out) -> None:
+    """Print strings and (string, style) pairs with control characters dropped: an ESC sequence in a document
+    must not drive the terminal."""
+    out_parts = [CONTROL.sub("", part) if isinstance(part, str) else (CONTROL.sub("", part[0]), part[1])
+                 for part in parts]
+    console.print(Text.assemble(*out_parts))
 
 
 def handles_errors(command):
@@ -46,21 +62,28 @@ def handles_errors(command):
         try:
             return command(*args, **kwargs)
         except HuiqiError as exc:
-            err.print(f"[red]error:[/red] {exc}")
+            say(("error:", "red"), f" {exc}", console=err)
             raise typer.Exit(exc.exit_code) from None
-        except (typer.Exit, typer.Abort, click.exceptions.ClickException):
+        except (typer.Exit, typer.Abort):
             raise
+        except BrokenPipeError:  # `huiqi search … | head -1`: the reader has gone, and so do we, quietly
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(1) from None
         except Exception as exc:  # a bug: say so in one line; HUIQI_DEBUG=1 shows the traceback
             if os.environ.get("HUIQI_DEBUG"):
                 raise
-            err.print(f"[red]internal error:[/red] {exc!r}; rerun with HUIQI_DEBUG=1 and report the traceback")
+            say(("internal error:", "red"), f" {exc!r:.300}; rerun with HUIQI_DEBUG=1 and report the traceback",
+                console=err)
             raise typer.Exit(1) from None
 
     return wrapper
 
 
 def emit_json(value) -> None:
-    sys.stdout.write(json.dumps(value, ensure_ascii=False, default=str) + "\n")
+    """One JSON value on one line. The line separators JSON leaves raw (U+2028, U+2029, U+0085) are escaped: a
+    reader splitting on Unicode line breaks (Python's splitlines) must still see one line per value."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    sys.stdout.write(text.translate(LINE_SEPARATORS) + "\n")
 
 
 @app.command()
@@ -71,8 +94,8 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders (.
 
     Example: huiqi ingest ../shared/corpus
     """
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, transient=True, disable=as_json or not err.is_terminal) as progress:
+    with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err, transient=True, disable=as_json or not err.is_terminal) as progress:
         task = progress.add_task("ingesting", total=None)  # the number of files is known once they are listed
         passages = progress.add_task("embedding passages", visible=False)
 
@@ -88,7 +111,7 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders (.
 
         results = Library(home).ingest(paths, progress=advance, embedding=embedded)
     if not results:
-        raise typer.BadParameter("no supported files found in the given paths")
+        raise BadRequest("no supported files found in the given paths (.txt .md .docx .pdf .html)")
     failed = [r for r in results if r.status == "failed"]
     if failed:
         codes = {r.exit_code for r in failed}
@@ -99,15 +122,15 @@ def _report(result: IngestResult, as_json: bool) -> None:
     if as_json:
         emit_json(result.to_dict())
     elif result.status == "failed":
-        err.print(f"[red]✗[/red] {result.error}")
+        say(("✗", "red"), f" {result.error}", console=err)
     elif result.status == "unchanged":
-        out.print(f"= {result.file}: unchanged (same bytes as already ingested)")
+        say(f"= {result.file}: unchanged (same bytes as already ingested)")
     else:
         verb = "replaced" if result.status == "replaced" else "ingested"
-        out.print(f"✓ {result.file}: {verb} {result.documents} documents, {result.provisions} provisions, "
-                  f"{result.warnings} warnings ({result.seconds:.2f} s)")
+        say(f"✓ {result.file}: {verb} {result.documents} documents, {result.provisions} provisions, "
+            f"{result.warnings} warnings ({result.seconds:.2f} s)")
         for note in result.notes:
-            err.print(f"[yellow]note:[/yellow] {note}")
+            say(("note:", "yellow"), f" {note}", console=err)
 
 
 @app.command()
@@ -127,8 +150,9 @@ def docs(source: Annotated[str | None, typer.Option(help="Only documents of this
     for column, width in (("id", 12), ("成文日期", 10), ("文号", 20), ("地区", 6), ("条目", 4), ("标题", None)):
         table.add_column(column, no_wrap=True, overflow="ellipsis", min_width=width, max_width=width)
     for d in documents:
-        table.add_row(d.id, d.date.isoformat() if d.date else "", d.doc_number or "", d.region or "",
-                      str(d.provision_count), d.title + (f"  ⚠{len(d.warnings)}" if d.warnings else ""))
+        table.add_row(*(CONTROL.sub("", cell) for cell in (
+            d.id, d.date.isoformat() if d.date else "", d.doc_number or "", d.region or "", str(d.provision_count),
+            d.title + (f"  ⚠{len(d.warnings)}" if d.warnings else ""))))
     out.print(table)
     out.print(f"{len(documents)} documents")
 
@@ -146,12 +170,12 @@ def show(doc_id: str, home: HomeOption = None, as_json: JsonOption = False) -> N
         return
     for key, value in document.summary().items():
         if key != "provisions" and value not in (None, [], ""):
-            out.print(f"[bold]{key}[/bold]: {value}")
+            say((key, "bold"), f": {value}")
     out.print()
     for p in document.provisions:
         label = " ".join(x for x in (p.num, p.heading) if x)
         text = p.text.replace("\n", " ")
-        out.print(f"{'  ' * p.depth}[cyan]{p.eid}[/cyan] {label} {text[:60]}{'…' if len(text) > 60 else ''}")
+        say("  " * p.depth, (p.eid, "cyan"), f" {label} {text[:60]}{'…' if len(text) > 60 else ''}")
 
 
 @app.command()
@@ -178,7 +202,7 @@ def sources(home: HomeOption = None, as_json: JsonOption = False) -> None:
         if as_json:
             emit_json(row)
         else:
-            out.print(f"{row['name']}  {row['format']}/{row['encoding']}  {row['size']} bytes  {row['ingested_at']}")
+            say(f"{row['name']}  {row['format']}/{row['encoding']}  {row['size']} bytes  {row['ingested_at']}")
 
 
 @app.command()
@@ -192,7 +216,7 @@ def remove(source: str, home: HomeOption = None, as_json: JsonOption = False) ->
     if as_json:
         emit_json({"source": source, "removed_documents": len(removed)})
     else:
-        out.print(f"removed {source}: {len(removed)} documents")
+        say(f"removed {source}: {len(removed)} documents")
 
 
 def _filters(region, level, issuer, genre, since, until, in_force) -> Filters:
@@ -208,14 +232,15 @@ def _date(value: str | None):
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD") from None
+        raise BadRequest(f"{value!r} is not a date; use YYYY-MM-DD") from None
 
 
 @app.command()
 @handles_errors
 def search(query: Annotated[str | None, typer.Argument(help="Question or keywords.")] = None,
            k: Annotated[int, typer.Option("-k", min=1, max=100, help="How many hits.")] = 10,
-           queries: Annotated[Path | None, typer.Option(help="Batch: a query a line; a JSON object each.")] = None,
+           queries: Annotated[Path | None, typer.Option(help="Batch: a query a line ('-': standard input); a "
+                                                            "JSON object each, in order.")] = None,
            region: Annotated[str | None, typer.Option(help="江苏省, 漯河市 or a GB/T 2260 code; national "
                                                            "policies always included.")] = None,
            level: Annotated[str | None, typer.Option(help="national | provincial | municipal | county")] = None,
@@ -232,28 +257,62 @@ def search(query: Annotated[str | None, typer.Argument(help="Question or keyword
     """
     library = Library(home)
     filters = _filters(region, level, issuer, genre, since, until, in_force)
+    if not library.summary()["documents"]:
+        say(("note:", "yellow"), f" the library at {library.home} holds no documents; run huiqi ingest FILES first "
+            "(or pass --home)", console=err)
     if queries is not None:
-        if not queries.exists():
-            raise typer.BadParameter(f"{queries} does not exist")
-        lines = queries.read_text(encoding="utf-8").splitlines()
-        for line in lines:
-            result = library.search(line, k=k, filters=filters, group=group) if line.strip() else None
+        if query:
+            raise BadRequest("give a QUERY or --queries FILE, not both")
+        failed = 0
+        for line in _query_lines(queries):
+            try:
+                result = library.search(line, k=k, filters=filters, group=group) if line.strip() else None
+            except BadRequest as exc:  # one bad line (too long) is answered in its place; the others go on
+                failed += 1
+                emit_json({"query": line[:MAX_QUERY_CHARS], "took_ms": 0.0, "hits": [], "error": str(exc)})
+                continue
             emit_json(result.to_dict() if result else {"query": line, "took_ms": 0.0, "hits": []})
+        if failed:
+            raise typer.Exit(1)
         return
     if not query:
-        raise typer.BadParameter("give a QUERY or --queries FILE")
+        raise BadRequest("give a QUERY or --queries FILE")
     result = library.search(query, k=k, filters=filters, group=group)
     if as_json:
         emit_json(result.to_dict())
         return
     for rank, hit in enumerate(result.hits, start=1):
         text = hit.text.replace("\n", " ")
-        out.print(f"[bold]{rank}. {hit.citation}[/bold]  [dim]{hit.source}:{hit.source_lines[0]}-"
-                  f"{hit.source_lines[1]}  score {hit.score:.1f}[/dim]")
-        out.print(f"   {text[:120]}{'…' if len(text) > 120 else ''}")
+        say((f"{rank}. {hit.citation}", "bold"),
+            (f"  {hit.source}:{hit.source_lines[0]}-{hit.source_lines[1]}  score {hit.score:.1f}", "dim"))
+        say(f"   {text[:120]}{'…' if len(text) > 120 else ''}")
         for other in hit.related:
-            out.print(f"   [dim]also {other['citation']}[/dim]")
-    out.print(f"[dim]{len(result.hits)} hits in {result.took_ms:.1f} ms[/dim]")
+            say((f"   also {other['citation']}", "dim"))
+    say((f"{len(result.hits)} hit{'' if len(result.hits) == 1 else 's'} in {result.took_ms:.1f} ms", "dim"))
+
+
+def _query_lines(path: Path) -> Iterator[str]:
+    """A batch file's lines ('-': standard input), decoded as sources are (UTF-8 with or without BOM, UTF-16 with
+    BOM, GB18030) and split at line feeds only, so that answer N is to line N even when a query holds U+2028."""
+    limit = read.max_bytes()
+    if str(path) == "-":
+        data = sys.stdin.buffer.read(limit + 1)
+    elif not path.is_file():
+        raise BadRequest(f"{path}: {'not a file' if path.exists() else 'no such file'}; --queries takes a text "
+                         "file with one query a line")
+    elif path.stat().st_size > limit:
+        raise BadRequest(f"{path}: larger than the {limit / 2**20:.0f} MB limit; split it or set HUIQI_MAX_MB")
+    else:
+        data = path.read_bytes()
+    if len(data) > limit:
+        raise BadRequest(f"standard input: more than the {limit / 2**20:.0f} MB limit; split it or set HUIQI_MAX_MB")
+    text = read.decode_text(path.name or "standard input", data)[0] if data else ""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        yield text[start:end].rstrip("\r")
+        start = end + 1
 
 
 @app.command()
@@ -283,7 +342,7 @@ def index(rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-grow the d
 @app.command()
 @handles_errors
 def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-          port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+          port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
           home: HomeOption = None) -> None:
     """Serve the HTTP API (OpenAPI at /openapi.json, interactive docs at /docs).
 

@@ -21,6 +21,7 @@ from huiqi.records import Document, Provision
 from huiqi.search import Filters, SearchIndex, SearchResult
 from huiqi.search import dense as dense_search
 from huiqi.search.index import searchable
+from huiqi.search.query import MAX_QUERY_CHARS
 from huiqi.search.terms import grow
 from huiqi.store import Store
 
@@ -65,7 +66,9 @@ class Library:
         if self._index is None:
             self._index = SearchIndex(self.home / "index")
             stale = self._index.reset or (self.home / "index" / "STALE").exists()
-            if stale or (self._index.count() == 0 and self.store.counts()["provisions"]):
+            # An index that is empty while the store is not, or the other way round (a database deleted or
+            # replaced under it), does not answer for the store.
+            if stale or (self._index.count() == 0) != (self.store.counts()["provisions"] == 0):
                 self.rebuild_index()
         return self._index
 
@@ -131,7 +134,7 @@ class Library:
             # at each ingest: provisions already indexed were segmented with the old one, and a query must
             # be segmented the way they were.
             if index.count() == 0 and documents:
-                index.grow_terms(grow(_texts(documents), index.segmenter))
+                index.replace_terms(grow(_texts(documents), index.base_segmenter()))
             index.update(removed, ((d, p) for d in documents for p in d.provisions))
         except Exception as exc:  # tantivy's errors have no common base class worth naming
             (self.home / "index" / "STALE").touch()
@@ -148,7 +151,7 @@ class Library:
         documents: dict[str, Document] = {}
         for document, provision in self.store.provisions():
             documents.setdefault(document.id, document).provisions.append(provision)
-        index.grow_terms(grow(_texts(documents.values()), index.segmenter))
+        index.replace_terms(grow(_texts(documents.values()), index.base_segmenter()))
         index.clear()
         added = index.update([], ((d, p) for d in documents.values() for p in d.provisions))
         (self.home / "index" / "STALE").unlink(missing_ok=True)
@@ -170,6 +173,9 @@ class Library:
         """Lexical search; with dense retrieval on, combined with the embeddings ('rerank' or 'rrf')."""
         if not query.strip():
             raise BadRequest("empty query; type a few words, e.g. 贷款贴息")
+        if len(query) > MAX_QUERY_CHARS:
+            raise BadRequest(f"the query is {len(query)} characters long; at most {MAX_QUERY_CHARS}: keep the words "
+                             "that say what you look for")
         if not (self.dense if dense is None else dense):
             return self.index.search(query, k=k, filters=filters, group=group)
         index = self.index  # first: opening a stale index rebuilds it, which may embed and drop the vectors held

@@ -51,6 +51,23 @@ class Filters:
     date_to: date | None = None
     in_force: date | None = None  # effective on this day
 
+    def __post_init__(self) -> None:
+        """A filter that can match nothing is a mistake to report, not an empty result to show."""
+        if self.level is not None:
+            self.level = LEVELS.get(self.level.strip(), self.level.strip())
+            if self.level not in LEVELS.values():
+                raise BadRequest(f"unknown level {self.level!r}; use national (国家级), provincial (省级), "
+                                 "municipal (市级) or county (县级)")
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise BadRequest(f"the date range is empty: {self.date_from} is after {self.date_to}")
+
+
+# What users call a level → the level as stored
+LEVELS = {"national": "national", "国家": "national", "国家级": "national", "中央": "national",
+          "provincial": "provincial", "省": "provincial", "省级": "provincial",
+          "municipal": "municipal", "市": "municipal", "市级": "municipal",
+          "county": "county", "县": "county", "县级": "county", "区县": "county"}
+
 
 @dataclass
 class Hit:
@@ -110,8 +127,7 @@ class SearchIndex:
             shutil.rmtree(path, ignore_errors=True)
             self.index, self.reset = self._open(path), True
         self.index.register_tokenizer("ws", tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build())
-        self.segmenter = Segmenter(hand_kept_terms())
-        self.segmenter.add_words(rule_words())
+        self.segmenter = self.base_segmenter()
         self.segmenter.add_terms(self.grown_terms())
         self._paths: dict[str, list[str]] = {}
 
@@ -126,14 +142,22 @@ class SearchIndex:
         file = self.path / "grown_terms.txt"
         return file.read_text(encoding="utf-8").split() if file.exists() else []
 
-    def grow_terms(self, terms: Iterable[str]) -> None:
-        """Remember terms grown from the library; they segment documents indexed from now on."""
-        known = set(self.grown_terms())
-        new = sorted(set(terms) - known - self.segmenter.terms)
-        if new:
-            (self.path / "grown_terms.txt").write_text("\n".join(sorted(known | set(new))), encoding="utf-8")
-            self.segmenter.add_terms(new)
-            self._paths.clear()
+    @staticmethod
+    def base_segmenter() -> Segmenter:
+        """The dictionary before anything is grown: what terms are grown from, so that growing twice from the same
+        library gives the same terms (grown from a segmenter that knew the last ones, they piled up)."""
+        segmenter = Segmenter(hand_kept_terms())
+        segmenter.add_words(rule_words())
+        return segmenter
+
+    def replace_terms(self, terms: Iterable[str]) -> None:
+        """Remember the terms grown from the library, in place of earlier ones; they segment documents indexed
+        from now on."""
+        grown = sorted(set(terms))
+        (self.path / "grown_terms.txt").write_text("\n".join(grown), encoding="utf-8")
+        self.segmenter = self.base_segmenter()
+        self.segmenter.add_terms(grown)
+        self._paths.clear()
 
     # Writing ---------------------------------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from huiqi import organs
 from huiqi.search.tokens import Segmenter, bigrams, normalise
 
 EXPANSION_WEIGHT = 0.5
+MAX_QUERY_CHARS = 200  # a question, not a document: the CLI and the API refuse longer ones alike
 RULE_FILES = ("synonyms.txt", "abbreviations.txt")
 
 # Dropped as whole words (after segmentation), never as substrings: '能' goes, '能源' stays.
