@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 
 import pytest
@@ -140,3 +141,34 @@ def test_home_comes_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("HUIQI_HOME", str(tmp_path / "elsewhere"))
     assert Library().home == tmp_path / "elsewhere"
     assert (tmp_path / "elsewhere" / "huiqi.db").exists()
+
+
+@pytest.mark.parametrize("damage", ["home is a file", "database is not one", "index is a file", "index VERSION",
+                                    "dictionary"])
+def test_a_damaged_library_folder_gets_a_message_or_is_repaired(tmp_path, damage):
+    """Whatever is wrong with the folder, the user hears what and what to do, or the index is rebuilt from the
+    store; never an internal error."""
+    from huiqi.errors import HuiqiError
+    from huiqi.library import Library
+
+    home = tmp_path / "home"
+    Library(home).ingest([write(tmp_path / "a.txt", COMPILATION)])
+    if damage == "home is a file":
+        home = tmp_path / "file"
+        home.write_text("x")
+    elif damage == "database is not one":
+        (home / "huiqi.db").write_bytes(b"not a database" * 100)
+        for extra in home.glob("huiqi.db-*"):
+            extra.unlink()
+    elif damage == "index is a file":
+        shutil.rmtree(home / "index")
+        (home / "index").write_text("x")
+    elif damage == "index VERSION":
+        (home / "index" / "VERSION").write_bytes(b"\xff\xfe\x00")
+    else:
+        (home / "index" / "grown_terms.txt").write_bytes(b"\xff\xfe\x00 terms")
+    if damage in ("home is a file", "database is not one"):
+        with pytest.raises(HuiqiError, match=r"library (folder|database)"):
+            Library(home).search("废弃物")
+    else:
+        assert Library(home).search("废弃物循环利用").hits

@@ -54,7 +54,11 @@ def default_home() -> Path:
 class Library:
     def __init__(self, home: str | Path | None = None, dense: bool | None = None) -> None:
         self.home = Path(home) if home else default_home()
-        self.home.mkdir(parents=True, exist_ok=True)
+        try:
+            self.home.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BadRequest(f"cannot use {self.home} as the library folder ({exc.strerror}); pass --home a folder "
+                             "(or set HUIQI_HOME)") from None
         self.store = Store(f"sqlite:///{self.home / 'huiqi.db'}")
         self.dense = dense_search.wanted() if dense is None else dense
         self._index: SearchIndex | None = None

@@ -29,10 +29,11 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from huiqi import parse
-from huiqi.errors import NotFound
+from huiqi.errors import NotFound, UnreadableFile
 from huiqi.parse import ParsedSource
 from huiqi.records import Document, Provision
 
@@ -132,7 +133,12 @@ def connect(url: str) -> Engine:
 
 class Store:
     def __init__(self, url: str) -> None:
-        self.engine = connect(url)
+        try:
+            self.engine = connect(url)
+        except DatabaseError as exc:  # not a database, a damaged one, or one this user cannot open
+            where = url.removeprefix("sqlite:///")
+            raise UnreadableFile(f"cannot open the library database {where} ({exc.orig}); if it is damaged, move "
+                                 "it away and ingest the files again") from None
 
     def source(self, name: str) -> SourceRow | None:
         with Session(self.engine) as session:

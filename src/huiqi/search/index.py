@@ -115,12 +115,11 @@ class SearchIndex:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.schema = _schema()
-        version = path / "VERSION"
         # An index from another schema, or one a killed writer left damaged, is dropped; `reset` tells the
         # library to refill it from the store.
-        self.reset = path.exists() and (not version.exists() or version.read_text().strip() != SCHEMA_VERSION)
+        self.reset = path.exists() and not self._ours(path)
         if self.reset:
-            shutil.rmtree(path)
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
         try:
             self.index = self._open(path)
         except (ValueError, OSError):
@@ -130,6 +129,17 @@ class SearchIndex:
         self.segmenter = self.base_segmenter()
         self.segmenter.add_terms(self.grown_terms())
         self._paths: dict[str, list[str]] = {}
+
+    @staticmethod
+    def _ours(path: Path) -> bool:
+        """A folder of this schema whose dictionary can be read (its terms segment the queries)."""
+        terms = path / "grown_terms.txt"
+        try:
+            if terms.exists():
+                terms.read_text(encoding="utf-8")
+            return (path / "VERSION").read_bytes().strip() == SCHEMA_VERSION.encode()
+        except (OSError, UnicodeDecodeError):
+            return False
 
     def _open(self, path: Path) -> tantivy.Index:
         path.mkdir(parents=True, exist_ok=True)
