@@ -420,15 +420,17 @@ def test_another_teams_question_set_is_scored_without_our_field_names_or_files(t
     (corpus / "national.txt").write_text("\n".join(pdf_lines(NATIONAL)), encoding="utf-8")
     (corpus / "jiangsu.txt").write_text(JIANGSU, encoding="utf-8")
     (corpus / "notes.txt").write_text("", encoding="utf-8")  # fails to ingest; scoring goes on
-    questions = [{"query": "苏质贷贴息多少", "evidence": "给予贷款金额年化1%的贴息"},
+    questions = [{"query": "苏质贷贴息多少", "evidence": "给予贷款金额年化1%的贴息", "id": "mine"},
+                 {"query": "有没有电费补贴", "evidence": "书中没有的句子", "id": "typo"},
                  {"query": "招应届生补贴和买设备贴息",
                   "evidence": "按贷款利息的50%给予贴息。二、支持吸纳高校毕业生。企业招用毕业年度高校毕业生的"}]
     qa = tmp_path / "theirs.jsonl"
-    qa.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in questions), encoding="utf-8")
+    qa.write_text("\ufeff" + "\n".join(json.dumps(q, ensure_ascii=False) for q in questions), encoding="utf-8")
     reports = score_search([qa], corpus)
-    assert reports.reports[0].systems["huiqi (lexical)"]["recall@5"] == 1.0
+    assert reports.reports[0].systems["huiqi (lexical)"]["recall@5"] == 2 / 3
     assert [line.split(":")[0] for line in reports.not_ingested] == ["notes.txt"]
-    assert "not ingested" in reports.render()
+    assert reports.quotes_absent == ["typo"]
+    assert "not ingested" in reports.render() and "1 question(s) quote text no ingested file holds" in reports.render()
 
 
 @pytest.mark.parametrize("text, held", [
@@ -451,6 +453,7 @@ def test_a_quote_across_two_provisions_is_answered_by_the_one_holding_most_of_it
     ('["贴息多少", "贴息"]', "not a JSON object"),
     ('{"question": "贴息多少", "quote": "贴息", "also": "补贴"}', "'also' must be a list"),
     ('{"question": "贴息多少", "quote": "贴息"', "not valid JSON"),
+    ('{"question": 123, "quote": "贴息"}', "'question' must be a string, not int"),
     ("", "no questions"),
 ])
 def test_a_malformed_question_file_is_refused_with_the_line_at_fault(tmp_path, line, message):

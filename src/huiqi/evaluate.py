@@ -76,7 +76,11 @@ class CatalogReport:
 
 def load_jsonl(path: Path) -> list[dict]:
     rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"{path}: cannot read it as UTF-8 JSON Lines ({exc})") from None
+    for number, line in enumerate(text.split("\n"), start=1):
         if line.strip():
             try:
                 rows.append(json.loads(line))
@@ -197,13 +201,19 @@ class SearchReports:
 
     reports: list[SearchReport]
     not_ingested: list[str] = field(default_factory=list)  # files that failed: their questions count as misses
+    quotes_absent: list[str] = field(default_factory=list)  # ids of questions no ingested file holds a quote of
 
     def to_dict(self) -> dict:
-        return {"sets": [report.to_dict() for report in self.reports], "not_ingested": self.not_ingested}
+        return {"sets": [report.to_dict() for report in self.reports], "not_ingested": self.not_ingested,
+                "quotes_absent": self.quotes_absent}
 
     def render(self, verbose: bool = False) -> str:
-        failed = [f"not ingested (its questions count as misses): {line}" for line in self.not_ingested]
-        return "\n\n".join([report.render(verbose) for report in self.reports] + ["\n".join(failed)] * bool(failed))
+        notes = [f"not ingested (its questions count as misses): {line}" for line in self.not_ingested]
+        if self.quotes_absent:
+            notes.append(f"{len(self.quotes_absent)} question(s) quote text no ingested file holds (a typo, or a "
+                         f"file not given; they count as misses): {', '.join(self.quotes_absent[:20])}"
+                         + (" …" if len(self.quotes_absent) > 20 else ""))
+        return "\n\n".join([report.render(verbose) for report in self.reports] + ["\n".join(notes)] * bool(notes))
 
 
 def match_key(text: str) -> str:
@@ -235,7 +245,10 @@ def load_questions(path: Path) -> list[dict]:
             if name not in row:
                 row[name] = next((row[other] for other in others if other in row), None)
         for name in ("question", "quote"):
-            if not isinstance(row[name], str) or not row[name].strip():
+            if row[name] is not None and not isinstance(row[name], str):
+                raise BadRequest(f"{path}: question {number}: '{name}' must be a string, not "
+                                 f"{type(row[name]).__name__}")
+            if not row[name] or not row[name].strip():
                 raise BadRequest(f"{path}: question {number} has no '{name}' (each line needs \"question\" and "
                                  "\"quote\", the text a right hit holds)")
         also = row.get("also", [])
@@ -271,9 +284,13 @@ def score_search(qa_paths: list[Path], corpus: Path, dense: bool = False) -> Sea
         if not ingested:
             raise BadRequest(f"none of the files the questions need could be ingested ({results[0].error})"
                              if results else f"no file to search in {corpus}")
-        baseline = ChunkBM25({str(f): "\n".join(read.read_source(f).lines) for f in ingested})
+        texts = {str(f): "\n".join(read.read_source(f).lines) for f in ingested}
+        baseline = ChunkBM25(texts)
+        keys = [match_key(text) for text in texts.values()]
+        absent = [q["id"] for _, questions in sets for q in questions
+                  if not any(match_key(answer) in key for answer in _answers(q) for key in keys)]
         reports = [_score_set(path.name, questions, library, baseline, dense) for path, questions in sets]
-        return SearchReports(reports, [f"{r.file}: {r.error}" for r in results if r.status == "failed"])
+        return SearchReports(reports, [f"{r.file}: {r.error}" for r in results if r.status == "failed"], absent)
 
 
 def _score_set(name: str, questions: list[dict], library, baseline, dense: bool) -> SearchReport:
