@@ -145,3 +145,11 @@ def test_hostile_query_text_is_just_text(server):
         response = server.get("/api/search", params={"q": q})
         assert response.status_code == 200 and response.json()["query"] == q
     assert server.get("/api/docs").json()["total"] == 2  # nothing was dropped
+
+
+def test_a_port_in_use_is_a_message_not_a_traceback(server, tmp_path):
+    port = str(server.base_url.port)  # the module's server holds it
+    result = subprocess.run([sys.executable, "-m", "huiqi", "serve", "--port", port, "--home", str(tmp_path / "h")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr and "serving" not in result.stderr

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import sys
 from collections.abc import Iterator
 from functools import wraps
@@ -354,8 +355,13 @@ def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "
 
     library = Library(home)
     library.index  # noqa: B018 - open (and if needed rebuild) the index before the first request
+    try:  # bound here, so that a port in use is a message of ours, before "serving" is announced
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        listener = socket.create_server((host, port), family=family)
+    except OSError as exc:
+        raise BadRequest(f"cannot listen on {host}:{port} ({exc.strerror}); choose another --port or --host") from None
     err.print(f"huiqi serving {library.home} on http://{host}:{port}  (Ctrl-C stops)")
-    uvicorn.run(create_app(library), host=host, port=port, log_level="warning")
+    uvicorn.Server(uvicorn.Config(create_app(library), log_level="warning")).run(sockets=[listener])
 
 
 def _report_out(report, as_json: bool, verbose: bool) -> None:
