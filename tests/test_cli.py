@@ -170,6 +170,20 @@ def test_search_json_and_batch_keep_one_answer_per_line_in_order(tmp_path, notic
     assert answers[1]["hits"] == [] and all(a["hits"] for a in answers if a["query"])
 
 
+def test_batch_reads_standard_input_and_a_bad_filter_stops_it_once(tmp_path, notice_file):
+    home = tmp_path / "home"
+    huiqi(home, "ingest", str(notice_file))
+    env = {**os.environ, "HUIQI_HOME": str(home)}
+    piped = subprocess.run([sys.executable, "-m", "huiqi", "search", "--queries", "-"], input="废弃物\n主要目标\n",
+                           capture_output=True, text=True, env=env)
+    assert piped.returncode == 0 and [json.loads(line)["query"] for line in piped.stdout.splitlines()] == [
+        "废弃物", "主要目标"]
+    queries = tmp_path / "queries.txt"
+    queries.write_text("废弃物\n主要目标\n", encoding="utf-8")
+    result = huiqi(home, "search", "--queries", str(queries), "--region", "火星", check=False)
+    assert result.returncode == 2 and result.stdout == "" and "火星" in result.stderr
+
+
 def test_a_batch_line_too_long_is_answered_in_its_place_and_the_run_exits_1(tmp_path, notice_file):
     home = tmp_path / "home"
     huiqi(home, "ingest", str(notice_file))
@@ -185,7 +199,7 @@ def test_a_batch_line_too_long_is_answered_in_its_place_and_the_run_exits_1(tmp_
     (["search"], "give a QUERY"),
     (["search", "x", "--queries", "q.txt"], "not both"),
     (["search", "--queries", "missing.txt"], "no such file"),
-    (["search", "--queries", "."], "not a file"),
+    (["search", "--queries", "."], "a folder"),
     (["search", "贴息", "--since", "2024-13-40"], "not a date"),
     (["search", "贴息", "--level", "galactic"], "unknown level"),
     (["search", "循环" * 101], "at most 200"),

@@ -172,3 +172,23 @@ def test_a_damaged_library_folder_gets_a_message_or_is_repaired(tmp_path, damage
             Library(home).search("废弃物")
     else:
         assert Library(home).search("废弃物循环利用").hits
+
+
+def test_a_process_killed_between_store_and_index_leaves_the_index_to_be_rebuilt(library, tmp_path, monkeypatch):
+    from huiqi.library import Library
+    from huiqi.search.index import SearchIndex
+
+    library.ingest_file(write(tmp_path / "a.txt", COMPILATION))
+    monkeypatch.setattr(SearchIndex, "update", lambda *args: (_ for _ in ()).throw(KeyboardInterrupt))
+    with pytest.raises(KeyboardInterrupt):  # dies after the store committed, before the index did
+        library.ingest_file(write(tmp_path / "b.txt", COMPILATION.replace("分时电价", "阶梯电价")))
+    monkeypatch.undo()
+    assert Library(library.home).search("阶梯电价").hits
+
+
+def test_opening_a_library_in_step_does_not_rebuild_it(library, tmp_path, monkeypatch):
+    from huiqi.library import Library
+
+    library.ingest_file(write(tmp_path / "a.txt", COMPILATION))
+    monkeypatch.setattr(Library, "rebuild_index", lambda self, embedding=None: pytest.fail("rebuilt"))
+    assert Library(library.home).search("峰谷电价").hits

@@ -410,6 +410,20 @@ def test_search_evaluation_scores_ranks_for_huiqi_and_the_baseline(tmp_path):
     assert huiqi["interval95"]["recall@1"][0] <= huiqi["recall@1"] <= huiqi["interval95"]["recall@1"][1]
 
 
+def test_files_of_one_name_in_two_sub_folders_are_both_searched(tmp_path):
+    from huiqi.evaluate import score_search
+
+    corpus = tmp_path / "corpus"
+    for folder, text in (("a", NATIONAL), ("b", JIANGSU)):
+        (corpus / folder).mkdir(parents=True)
+        (corpus / folder / "通知.txt").write_text("\n".join(pdf_lines(text)), encoding="utf-8")
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text('{"question": "招应届生补贴", "quote": "给予每人1500元一次性吸纳就业补贴"}\n'
+                  '{"question": "苏质贷贴息多少", "quote": "给予贷款金额年化1%的贴息"}\n', encoding="utf-8")
+    report, = score_search([qa], corpus).reports
+    assert report.systems["huiqi (lexical)"]["recall@5"] == 1.0
+
+
 def test_another_teams_question_set_is_scored_without_our_field_names_or_files(tmp_path):
     """A held-out set written elsewhere may name no source file, call its fields query/evidence and quote across
     two provisions: every file of the corpus folder is searched and such a quote is answered by either part."""
@@ -436,8 +450,9 @@ def test_another_teams_question_set_is_scored_without_our_field_names_or_files(t
 @pytest.mark.parametrize("text, held", [
     ("二、支持吸纳高校毕业生。企业招用毕业年度高校毕业生的，给予补贴。", True),  # the quote's larger part, at its start
     ("一、对购置设备的贷款，按贷款利息的50%给予贴息。", False),  # its smaller part: the other provision answers
-    ("按贷款利息的50%给予贴息。", True),  # the quote holds it whole
-    ("二、支持吸纳", False),  # a heading: too short to count held whole
+    ("50%给予贴息。二、支持吸纳高校毕业生。企业招用", True),  # the quote holds it whole, and it is over half
+    ("按贷款利息的50%给予贴息。", False),  # the quote holds it whole, but it is a third of it
+    ("二、支持吸纳", False),
     ("三、本意见自2024年3月1日起施行。按贷款利息的50%", False),  # a piece of its start, less than half
 ])
 def test_a_quote_across_two_provisions_is_answered_by_the_one_holding_most_of_it(text, held):
@@ -448,10 +463,12 @@ def test_a_quote_across_two_provisions_is_answered_by_the_one_holding_most_of_it
 
 
 @pytest.mark.parametrize("line, message", [
-    ('{"question": "贴息多少"}', "has no 'quote'"),
-    ('{"question": "", "quote": "贴息"}', "has no 'question'"),
+    ('{"question": "贴息多少"}', "qa.jsonl:1: no 'quote'"),
+    ('\n\n{"question": "", "quote": "贴息"}', "qa.jsonl:3: no 'question'"),  # numbered as lines, blank ones too
     ('["贴息多少", "贴息"]', "not a JSON object"),
     ('{"question": "贴息多少", "quote": "贴息", "also": "补贴"}', "'also' must be a list"),
+    ('{"question": "贴息多少", "quote": "贴息", "also": [" "]}', "none of them blank"),
+    ('{"question": "' + "贴息" * 101 + '", "quote": "贴息"}', "longer than 200 characters"),
     ('{"question": "贴息多少", "quote": "贴息"', "not valid JSON"),
     ('{"question": 123, "quote": "贴息"}', "'question' must be a string, not int"),
     ("", "no questions"),

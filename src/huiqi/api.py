@@ -8,6 +8,7 @@ import logging
 from dataclasses import asdict
 from datetime import date
 from typing import Annotated
+from urllib.parse import unquote_to_bytes
 
 from fastapi import FastAPI, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -34,6 +35,7 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
+LEVEL_HELP = "national, provincial, municipal or county (国家级, 省级, 市级, 县级)"
 ERRORS: dict[int | str, dict] = {status: {"model": ErrorBody} for status in (400, 404, 422)}
 
 
@@ -67,16 +69,19 @@ def create_app(library: Library) -> FastAPI:
         return error(500, "internal error; the server log has the details")
 
     @app.get("/api/search", summary="Search provisions", responses=ERRORS)
-    def search(q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS, description="Question or keywords")],
+    def search(request: Request,
+               q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS, description="Question or keywords")],
                k: Annotated[int, Query(ge=1, le=100)] = 10,
                region: Annotated[str | None, Query(max_length=40)] = None,
-               level: Annotated[str | None, Query(pattern="^(national|provincial|municipal|county)$")] = None,
+               level: Annotated[str | None, Query(max_length=10, description=LEVEL_HELP)] = None,
                issuer: Annotated[str | None, Query(max_length=60)] = None,
                genre: Annotated[str | None, Query(max_length=10)] = None,
                since: date | None = None, until: date | None = None, in_force: date | None = None,
                group: bool = False) -> dict:
-        if "\ufffd" in q:  # Starlette decodes bytes that are not UTF-8 (%FF) to U+FFFD rather than failing
-            raise HTTPException(400, "the query is not valid UTF-8 text; percent-encode it as UTF-8")
+        try:  # Starlette decodes bytes that are not UTF-8 (%FF) to U+FFFD rather than failing
+            unquote_to_bytes(request.scope["query_string"]).decode("utf-8")
+        except UnicodeDecodeError:
+            raise HTTPException(400, "the query is not valid UTF-8 text; percent-encode it as UTF-8") from None
         filters = Filters(region=region, level=level, issuer=issuer, genre=genre, date_from=since,
                           date_to=until, in_force=in_force)
         return library.search(q, k=k, filters=filters, group=group).to_dict()

@@ -12,7 +12,6 @@ import os
 import re
 import socket
 import sys
-from collections.abc import Iterator
 from functools import wraps
 from pathlib import Path
 from typing import Annotated
@@ -27,7 +26,7 @@ from huiqi import read
 from huiqi.errors import BadRequest, HuiqiError
 from huiqi.library import IngestResult, Library
 from huiqi.search import Filters
-from huiqi.search.query import MAX_QUERY_CHARS
+from huiqi.search.query import MAX_QUERY_CHARS, check_length
 
 app = typer.Typer(help="惠企 huiqi: turn policy compilations into a searchable policy library.",
                   no_args_is_help=True, add_completion=False, rich_markup_mode=None,
@@ -264,16 +263,7 @@ def search(query: Annotated[str | None, typer.Argument(help="Question or keyword
     if queries is not None:
         if query:
             raise BadRequest("give a QUERY or --queries FILE, not both")
-        failed = 0
-        for line in _query_lines(queries):
-            try:
-                result = library.search(line, k=k, filters=filters, group=group) if line.strip() else None
-            except BadRequest as exc:  # one bad line (too long) is answered in its place; the others go on
-                failed += 1
-                emit_json({"query": line[:MAX_QUERY_CHARS], "took_ms": 0.0, "hits": [], "error": str(exc)})
-                continue
-            emit_json(result.to_dict() if result else {"query": line, "took_ms": 0.0, "hits": []})
-        if failed:
+        if _batch(library, queries, k, filters, group):
             raise typer.Exit(1)
         return
     if not query:
@@ -292,28 +282,30 @@ def search(query: Annotated[str | None, typer.Argument(help="Question or keyword
     say((f"{len(result.hits)} hit{'' if len(result.hits) == 1 else 's'} in {result.took_ms:.1f} ms", "dim"))
 
 
-def _query_lines(path: Path) -> Iterator[str]:
-    """A batch file's lines ('-': standard input), decoded as sources are (UTF-8 with or without BOM, UTF-16 with
-    BOM, GB18030) and split at line feeds only, so that answer N is to line N even when a query holds U+2028."""
-    limit = read.max_bytes()
-    if str(path) == "-":
-        data = sys.stdin.buffer.read(limit + 1)
-    elif not path.is_file():
-        raise BadRequest(f"{path}: {'not a file' if path.exists() else 'no such file'}; --queries takes a text "
+def _batch(library: Library, queries: Path, k: int, filters: Filters, group: bool) -> int:
+    """One JSON object a line of `queries` ('-': standard input), in order; a line too long is answered in its
+    place with an "error". Returns the number of such lines."""
+    if str(queries) == "-":
+        lines = read.text_lines(sys.stdin.buffer, "standard input")
+    elif queries.is_dir() or not queries.exists():
+        raise BadRequest(f"{queries}: {'a folder' if queries.exists() else 'no such file'}; --queries takes a text "
                          "file with one query a line")
-    elif path.stat().st_size > limit:
-        raise BadRequest(f"{path}: larger than the {limit / 2**20:.0f} MB limit; split it or set HUIQI_MAX_MB")
     else:
-        data = path.read_bytes()
-    if len(data) > limit:
-        raise BadRequest(f"standard input: more than the {limit / 2**20:.0f} MB limit; split it or set HUIQI_MAX_MB")
-    text = read.decode_text(path.name or "standard input", data)[0] if data else ""
-    start = 0
-    while start < len(text):
-        end = text.find("\n", start)
-        end = len(text) if end < 0 else end
-        yield text[start:end].rstrip("\r")
-        start = end + 1
+        with queries.open("rb") as stream:  # not only regular files: a pipe, <(command)
+            lines = list(read.text_lines(stream, queries.name))
+    failed = 0
+    for line in lines:
+        if not line.strip():
+            emit_json({"query": line, "took_ms": 0.0, "hits": []})
+            continue
+        try:
+            check_length(line)
+        except BadRequest as exc:
+            failed += 1
+            emit_json({"query": line[:MAX_QUERY_CHARS], "took_ms": 0.0, "hits": [], "error": str(exc)})
+            continue
+        emit_json(library.search(line, k=k, filters=filters, group=group).to_dict())
+    return failed
 
 
 @app.command()
@@ -353,13 +345,13 @@ def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "
 
     from huiqi.api import create_app
 
-    library = Library(home)
-    library.index  # noqa: B018 - open (and if needed rebuild) the index before the first request
-    try:  # bound here, so that a port in use is a message of ours, before "serving" is announced
-        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    try:  # bound first, so that a port in use is a message of ours, before minutes of index rebuilding
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET  # as uvicorn chooses
         listener = socket.create_server((host, port), family=family)
     except OSError as exc:
         raise BadRequest(f"cannot listen on {host}:{port} ({exc.strerror}); choose another --port or --host") from None
+    library = Library(home)
+    library.index  # noqa: B018 - open (and if needed rebuild) the index before the first request
     err.print(f"huiqi serving {library.home} on http://{host}:{port}  (Ctrl-C stops)")
     uvicorn.Server(uvicorn.Config(create_app(library), log_level="warning")).run(sockets=[listener])
 

@@ -75,15 +75,20 @@ class CatalogReport:
 
 
 def load_jsonl(path: Path) -> list[dict]:
-    rows = []
+    return [row for _, row in _numbered_rows(path)]
+
+
+def _numbered_rows(path: Path) -> list[tuple[int, dict]]:
+    """(line number, value) for each non-blank line."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise BadRequest(f"{path}: cannot read it as UTF-8 JSON Lines ({exc})") from None
+    rows = []
     for number, line in enumerate(text.split("\n"), start=1):
         if line.strip():
             try:
-                rows.append(json.loads(line))
+                rows.append((number, json.loads(line)))
             except json.JSONDecodeError as exc:
                 raise BadRequest(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
     return rows
@@ -208,12 +213,15 @@ class SearchReports:
                 "quotes_absent": self.quotes_absent}
 
     def render(self, verbose: bool = False) -> str:
+        blocks = [report.render(verbose) for report in self.reports]
         notes = [f"not ingested (its questions count as misses): {line}" for line in self.not_ingested]
         if self.quotes_absent:
             notes.append(f"{len(self.quotes_absent)} question(s) quote text no ingested file holds (a typo, or a "
                          f"file not given; they count as misses): {', '.join(self.quotes_absent[:20])}"
                          + (" …" if len(self.quotes_absent) > 20 else ""))
-        return "\n\n".join([report.render(verbose) for report in self.reports] + ["\n".join(notes)] * bool(notes))
+        if notes:
+            blocks.append("\n".join(notes))
+        return "\n\n".join(blocks)
 
 
 def match_key(text: str) -> str:
@@ -224,36 +232,40 @@ def match_key(text: str) -> str:
 
 
 RESAMPLES = 2000
-MIN_HELD = 10  # a hit this short inside a quote is a heading or a stub, not an answer
+MIN_HELD = 10  # the least of a quote a hit must hold, however short the quote
 LEXICAL, RRF, RERANK = "huiqi (lexical)", "huiqi (lexical + dense, RRF)", "huiqi (lexical + dense rerank)"
 BASELINE = "baseline: 500-char chunks + BM25"
 
 
 # What a question file may call its fields, besides the names our own sets use.
-ALIASES = {"question": ("query",), "quote": ("evidence", "answer"), "doc_title": ("document", "doc")}
+ALIASES = {"question": ("query",), "quote": ("evidence",), "doc_title": ("document",)}
 
 
 def load_questions(path: Path) -> list[dict]:
     """A question file's rows, checked. Each needs its question and the evidence quote a right hit holds (a
     string, with an optional list of other answering quotes in 'also'); 'source', the file it comes from, 'id'
     and 'doc_title' are optional (another team's set need not name our corpus files)."""
+    from huiqi.search.query import MAX_QUERY_CHARS
+
     questions = []
-    for number, row in enumerate(load_jsonl(path), start=1):
+    for number, row in _numbered_rows(path):
         if not isinstance(row, dict):
-            raise BadRequest(f"{path}: question {number} is not a JSON object")
+            raise BadRequest(f"{path}:{number}: not a JSON object")
         for name, others in ALIASES.items():
             if name not in row:
                 row[name] = next((row[other] for other in others if other in row), None)
         for name in ("question", "quote"):
             if row[name] is not None and not isinstance(row[name], str):
-                raise BadRequest(f"{path}: question {number}: '{name}' must be a string, not "
-                                 f"{type(row[name]).__name__}")
+                raise BadRequest(f"{path}:{number}: '{name}' must be a string, not {type(row[name]).__name__}")
             if not row[name] or not row[name].strip():
-                raise BadRequest(f"{path}: question {number} has no '{name}' (each line needs \"question\" and "
-                                 "\"quote\", the text a right hit holds)")
+                raise BadRequest(f"{path}:{number}: no '{name}' (each line needs \"question\" and \"quote\", the "
+                                 "text a right hit holds)")
+        if len(row["question"]) > MAX_QUERY_CHARS:
+            raise BadRequest(f"{path}:{number}: the question is longer than {MAX_QUERY_CHARS} characters, which "
+                             "search refuses")
         also = row.get("also", [])
-        if not isinstance(also, list) or not all(isinstance(quote, str) for quote in also):
-            raise BadRequest(f"{path}: question {number}: 'also' must be a list of quotes")
+        if not isinstance(also, list) or not all(isinstance(quote, str) and quote.strip() for quote in also):
+            raise BadRequest(f"{path}:{number}: 'also' must be a list of quotes, none of them blank")
         row["id"] = str(row.get("id") or f"{path.stem}:{number}")
         row["doc_title"] = str(row["doc_title"] or "")
         questions.append(row)
@@ -271,15 +283,15 @@ def score_search(qa_paths: list[Path], corpus: Path, dense: bool = False) -> Sea
     sets = [(path, load_questions(path)) for path in qa_paths]
     if all(q.get("source") for _, questions in sets for q in questions):
         names = sorted({q["source"] for _, questions in sets for q in questions})
-        files = [_locate(corpus, qa_paths[0], name) for name in names]
-    elif corpus.is_dir():
-        files = [path for path, _ in expand_paths([corpus])]
+        files = given = [_locate(corpus, qa_paths[0], name) for name in names]
+    elif corpus.is_dir():  # ingested as a folder, so that files of one name in two sub-folders stay apart
+        files, given = [path for path, _ in expand_paths([corpus])], [corpus]
     else:
         raise BadRequest(f"some questions name no source file, so every file in --corpus is searched, but "
                          f"{corpus} is not a folder")
     with tempfile.TemporaryDirectory() as home:
         library = Library(home, dense=dense)
-        results = library.ingest(files)
+        results = library.ingest(given)
         ingested = [file for file, result in zip(files, results, strict=True) if result.status != "failed"]
         if not ingested:
             raise BadRequest(f"none of the files the questions need could be ingested ({results[0].error})"
@@ -346,12 +358,12 @@ def _rank(quotes: list[str], texts: list[str]) -> int | None:
 
 def _holds(text: str, quote: str) -> bool:
     """Does a hit hold the quote? Another team's set may quote across two provisions; then a hit holding at least
-    half of the quote at its start or end, or a hit the quote holds whole, answers."""
+    half of the quote (at its start or end, or all of the hit inside the quote) answers."""
     if quote in text:
         return True
-    if text in quote:
-        return len(text) >= MIN_HELD
     half = max(MIN_HELD, (len(quote) + 1) // 2)
+    if text in quote:
+        return len(text) >= half
     return any(text.endswith(quote[:size]) or text.startswith(quote[-size:]) for size in range(half, len(quote)))
 
 

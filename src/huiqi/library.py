@@ -21,7 +21,7 @@ from huiqi.records import Document, Provision
 from huiqi.search import Filters, SearchIndex, SearchResult
 from huiqi.search import dense as dense_search
 from huiqi.search.index import searchable
-from huiqi.search.query import MAX_QUERY_CHARS
+from huiqi.search.query import check_length
 from huiqi.search.terms import grow
 from huiqi.store import Store
 
@@ -65,14 +65,18 @@ class Library:
         self._dense_index: dense_search.DenseIndex | None = None
 
     @property
+    def _stale(self) -> Path:
+        return self.home / "index" / "STALE"
+
+    @property
     def index(self) -> SearchIndex:
         """The search index, opened on first use; rebuilt from the store if it is missing or stale."""
         if self._index is None:
             self._index = SearchIndex(self.home / "index")
-            stale = self._index.reset or (self.home / "index" / "STALE").exists()
-            # An index that is empty while the store is not, or the other way round (a database deleted or
-            # replaced under it), does not answer for the store.
-            if stale or (self._index.count() == 0) != (self.store.counts()["provisions"] == 0):
+            stored = self.store.counts()["provisions"]
+            # An index holding entries of an empty store (its database deleted) is emptied. Not by comparing
+            # counts the other way: a library none of whose provisions is indexed would be rebuilt at every open.
+            if self._stale.exists() or (self._index.reset and stored) or (not stored and self._index.count()):
                 self.rebuild_index()
         return self._index
 
@@ -107,6 +111,7 @@ class Library:
             index = self.index  # opened (and, if stale, rebuilt) before the store changes
             vectors = (dense_search.embed_provisions([(d, p) for d in parsed.documents for p in d.provisions],
                                                      progress=embedding) if self.dense else None)
+            self._stale.touch()  # until the index has this write too (a process killed between the two)
             removed = self.store.replace_source(parsed, vectors)
             self._dense_index = None
             notes = self._update_index(index, removed, parsed.documents)
@@ -124,6 +129,7 @@ class Library:
 
     def remove(self, source_name: str) -> list[str]:
         index = self.index
+        self._stale.touch()
         removed = self.store.remove_source(source_name)
         self._dense_index = None
         for note in self._update_index(index, removed, []):
@@ -131,20 +137,22 @@ class Library:
         return removed
 
     def _update_index(self, index: SearchIndex, removed: list[str], documents: list[Document]) -> list[str]:
-        """Bring the index in step with a write the store has committed. The store is the source of truth:
-        should the index fail, it is marked STALE and rebuilt from the store at its next use."""
+        """Bring the index in step with a write the store has committed. The store is the source of truth: the
+        index is marked STALE before the store is written and unmarked once it has the write too, so that should it
+        fail, or the process die in between, it is rebuilt from the store at its next use."""
         try:
             # The dictionary grows when the index is first filled and at every `huiqi index --rebuild`, not
             # at each ingest: provisions already indexed were segmented with the old one, and a query must
             # be segmented the way they were.
             if index.count() == 0 and documents:
-                index.replace_terms(grow(_texts(documents), index.base_segmenter()))
+                segmenter = index.base_segmenter()
+                index.replace_terms(grow(_texts(documents), segmenter), segmenter)
             index.update(removed, ((d, p) for d in documents for p in d.provisions))
         except Exception as exc:  # tantivy's errors have no common base class worth naming
-            (self.home / "index" / "STALE").touch()
             self._index = None
             return [f"the search index could not be updated ({exc}); it will be rebuilt from the library "
                     "at its next use"]
+        self._stale.unlink(missing_ok=True)
         return []
 
     def rebuild_index(self, embedding: Callable[[int, int], None] | None = None) -> int:
@@ -152,13 +160,15 @@ class Library:
         embed the provisions whose vectors are missing (`embedding(done, total)` follows that)."""
         index = self._index or SearchIndex(self.home / "index")
         self._index = index
+        self._stale.touch()
         documents: dict[str, Document] = {}
         for document, provision in self.store.provisions():
             documents.setdefault(document.id, document).provisions.append(provision)
-        index.replace_terms(grow(_texts(documents.values()), index.base_segmenter()))
+        segmenter = index.base_segmenter()
+        index.replace_terms(grow(_texts(documents.values()), segmenter), segmenter)
         index.clear()
         added = index.update([], ((d, p) for d in documents.values() for p in d.provisions))
-        (self.home / "index" / "STALE").unlink(missing_ok=True)
+        self._stale.unlink(missing_ok=True)
         if self.dense:
             # Vectors from before passages were embedded one by one hold one row, whatever the passage count; a
             # damaged blob counts as none.
@@ -177,9 +187,7 @@ class Library:
         """Lexical search; with dense retrieval on, combined with the embeddings ('rerank' or 'rrf')."""
         if not query.strip():
             raise BadRequest("empty query; type a few words, e.g. 贷款贴息")
-        if len(query) > MAX_QUERY_CHARS:
-            raise BadRequest(f"the query is {len(query)} characters long; at most {MAX_QUERY_CHARS}: keep the words "
-                             "that say what you look for")
+        check_length(query)
         if not (self.dense if dense is None else dense):
             return self.index.search(query, k=k, filters=filters, group=group)
         index = self.index  # first: opening a stale index rebuilds it, which may embed and drop the vectors held

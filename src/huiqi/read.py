@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import html.parser
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import BinaryIO, ClassVar
 
 from huiqi.errors import UnreadableFile
 
@@ -98,6 +99,22 @@ def read_source(path: str | Path, name: str | None = None) -> SourceText:
     if not any(line.strip() for line in lines):
         raise UnreadableFile(f"{path.name}: contains no text")
     return SourceText(path=path, sha256=sha, format=fmt, encoding=encoding, size=size, lines=lines, name=name or "")
+
+
+def text_lines(stream: BinaryIO, name: str) -> Iterator[str]:
+    """The lines of a text stream up to the size limit, decoded as sources are and split at line feeds only (not
+    at U+2028 or a form feed, as str.splitlines would), '\\r' dropped: line N of the output is line N of the input."""
+    limit = max_bytes()
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise UnreadableFile(f"{name}: larger than the {limit / 2**20:.0f} MB limit; split it or set HUIQI_MAX_MB")
+    text = decode_text(name, data)[0] if data else ""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        yield text[start:end].rstrip("\r")
+        start = end + 1
 
 
 def decode_text(name: str, data: bytes) -> tuple[str, str]:

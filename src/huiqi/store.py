@@ -135,10 +135,11 @@ class Store:
     def __init__(self, url: str) -> None:
         try:
             self.engine = connect(url)
-        except DatabaseError as exc:  # not a database, a damaged one, or one this user cannot open
-            where = url.removeprefix("sqlite:///")
-            raise UnreadableFile(f"cannot open the library database {where} ({exc.orig}); if it is damaged, move "
-                                 "it away and ingest the files again") from None
+        except DatabaseError as exc:  # not a database, a damaged one, a locked one, one this user cannot write
+            damaged = any(words in str(exc.orig) for words in ("not a database", "malformed"))
+            advice = "move it away and ingest the files again" if damaged else "check its permissions and locks"
+            raise UnreadableFile(f"cannot open the library database {url.removeprefix('sqlite:///')} ({exc.orig}); "
+                                 f"{advice}") from None
 
     def source(self, name: str) -> SourceRow | None:
         with Session(self.engine) as session:

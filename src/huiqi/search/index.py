@@ -41,6 +41,13 @@ _BOILERPLATE = re.compile(r"(?:本[^，。]{1,12}(?:自[^。]{2,30}起施行|由
 BOILERPLATE_WEIGHT = 0.5
 
 
+# What users call a level → the level as stored
+LEVELS = {"national": "national", "国家": "national", "国家级": "national", "中央": "national",
+          "provincial": "provincial", "省": "provincial", "省级": "provincial",
+          "municipal": "municipal", "市": "municipal", "市级": "municipal",
+          "county": "county", "县": "county", "县级": "county", "区县": "county"}
+
+
 @dataclass
 class Filters:
     region: str | None = None  # a name (江苏, 苏州市) or a GB/T 2260 code; national policies always match
@@ -60,13 +67,6 @@ class Filters:
                                  "municipal (市级) or county (县级)")
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise BadRequest(f"the date range is empty: {self.date_from} is after {self.date_to}")
-
-
-# What users call a level → the level as stored
-LEVELS = {"national": "national", "国家": "national", "国家级": "national", "中央": "national",
-          "provincial": "provincial", "省": "provincial", "省级": "provincial",
-          "municipal": "municipal", "市": "municipal", "市级": "municipal",
-          "county": "county", "县": "county", "县级": "county", "区县": "county"}
 
 
 @dataclass
@@ -115,11 +115,13 @@ class SearchIndex:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.schema = _schema()
-        # An index from another schema, or one a killed writer left damaged, is dropped; `reset` tells the
-        # library to refill it from the store.
-        self.reset = path.exists() and not self._ours(path)
-        if self.reset:
-            shutil.rmtree(path) if path.is_dir() else path.unlink()
+        # An index from another schema, or one a killed writer left damaged, is dropped; `reset` (so is a missing
+        # one) tells the library to refill it from the store.
+        self.reset = not path.exists() or not self._ours(path)
+        if self.reset and path.is_dir():
+            shutil.rmtree(path)
+        elif self.reset and path.exists():
+            path.unlink()
         try:
             self.index = self._open(path)
         except (ValueError, OSError):
@@ -160,12 +162,12 @@ class SearchIndex:
         segmenter.add_words(rule_words())
         return segmenter
 
-    def replace_terms(self, terms: Iterable[str]) -> None:
+    def replace_terms(self, terms: Iterable[str], base: Segmenter) -> None:
         """Remember the terms grown from the library, in place of earlier ones; they segment documents indexed
-        from now on."""
+        from now on. `base` is the segmenter they were grown with, which now learns them."""
         grown = sorted(set(terms))
         (self.path / "grown_terms.txt").write_text("\n".join(grown), encoding="utf-8")
-        self.segmenter = self.base_segmenter()
+        self.segmenter = base
         self.segmenter.add_terms(grown)
         self._paths.clear()
 

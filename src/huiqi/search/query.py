@@ -14,6 +14,7 @@ from importlib import resources
 from itertools import accumulate
 
 from huiqi import organs
+from huiqi.errors import BadRequest
 from huiqi.search.tokens import Segmenter, bigrams, normalise
 
 EXPANSION_WEIGHT = 0.5
@@ -89,6 +90,12 @@ def rules() -> tuple[Rule, ...]:
         if len(names) > 1:
             found.append(Rule(tuple(n for n in names if len(n) >= 2), names))
     return tuple(found)
+
+
+def check_length(query: str) -> None:
+    if len(query) > MAX_QUERY_CHARS:
+        raise BadRequest(f"the query is {len(query)} characters long; at most {MAX_QUERY_CHARS}: keep the words "
+                         "that say what you look for")
 
 
 def rule_words() -> set[str]:
