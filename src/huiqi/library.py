@@ -146,7 +146,7 @@ class Library:
             # be segmented the way they were.
             if index.count() == 0 and documents:
                 segmenter = index.base_segmenter()
-                index.replace_terms(grow(_texts(documents), segmenter), segmenter)
+                index.replace_terms(grow(lambda: _texts(documents), segmenter), segmenter)
             index.update(removed, ((d, p) for d in documents for p in d.provisions))
         except Exception as exc:  # tantivy's errors have no common base class worth naming
             self._index = None
@@ -161,19 +161,18 @@ class Library:
         index = self._index or SearchIndex(self.home / "index")
         self._index = index
         self._stale.touch()
-        documents: dict[str, Document] = {}
-        for document, provision in self.store.provisions():
-            documents.setdefault(document.id, document).provisions.append(provision)
+        # Three passes over the store, each streamed from it rather than held: memory does not grow with the library.
         segmenter = index.base_segmenter()
-        index.replace_terms(grow(_texts(documents.values()), segmenter), segmenter)
+        index.replace_terms(grow(lambda: (p.text for _, p in self.store.provisions() if p.text), segmenter),
+                            segmenter)
         index.clear()
-        added = index.update([], ((d, p) for d in documents.values() for p in d.provisions))
+        added = index.update([], self.store.provisions())
         self._stale.unlink(missing_ok=True)
         if self.dense:
             # Vectors from before passages were embedded one by one hold one row, whatever the passage count; a
             # damaged blob counts as none.
             have = {key: dense_search.passage_count(size) for key, size in self.store.vector_sizes().items()}
-            missing = [(d, p) for d in documents.values() for p in d.provisions if searchable(p)
+            missing = [(d, p) for d, p in self.store.provisions() if searchable(p)
                        and have.get((d.id, p.eid)) != len(dense_search.passage_texts(d, p))]
             if missing:
                 print(f"note: embedding {len(missing)} provision(s) whose vectors are missing or of an older kind, "

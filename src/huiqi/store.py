@@ -283,7 +283,8 @@ class Store:
         with Session(self.engine) as session:
             query = select(DocumentRow, SourceRow.name).join(SourceRow)
             documents = {row.id: _document(row, name) for row, name in session.execute(query)}
-            rows = session.scalars(select(ProvisionRow).order_by(ProvisionRow.document_id, ProvisionRow.ord))
+            rows = session.scalars(select(ProvisionRow).order_by(ProvisionRow.document_id, ProvisionRow.ord)
+                                   .execution_options(yield_per=2000))  # streamed, not all held at once
             for row in rows:
                 yield documents[row.document_id], _provision(row)
 
