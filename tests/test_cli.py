@@ -230,3 +230,16 @@ def test_index_rebuild_reports_what_it_indexed(tmp_path, notice_file):
     info = json.loads(huiqi(home, "index", "--rebuild", "--json").stdout)
     assert info["documents"] == 1 and info["provisions"] == 4  # the signature is stored, not indexed
     assert info["provisions_indexed"] == 3 and info["index_entries"] >= 3
+
+
+def test_a_database_damaged_inside_is_a_message_not_an_internal_error(tmp_path, notice_file):
+    home = tmp_path / "home"
+    huiqi(home, "ingest", str(notice_file))
+    database = home / "huiqi.db"
+    size = database.stat().st_size
+    with database.open("r+b") as handle:  # every page but the first (the schema) overwritten
+        handle.seek(4096)
+        handle.write(b"\xff" * (size - 4096))
+    result = huiqi(home, "index", "--rebuild", check=False)
+    assert result.returncode == 2 and "malformed" in result.stderr and "move huiqi.db away" in result.stderr
+    assert "internal error" not in result.stderr

@@ -72,6 +72,10 @@ def handles_errors(command):
         except Exception as exc:  # a bug: say so in one line; HUIQI_DEBUG=1 shows the traceback
             if os.environ.get("HUIQI_DEBUG"):
                 raise
+            if type(exc).__module__.startswith("sqlalchemy"):  # found when a query reads a damaged page, or locked
+                say(("error:", "red"), f" the library database failed: {getattr(exc, 'orig', exc)}. If it is damaged "
+                    "(malformed, not a database), move huiqi.db away and ingest the files again", console=err)
+                raise typer.Exit(2) from None
             say(("internal error:", "red"), f" {exc!r:.300}; rerun with HUIQI_DEBUG=1 and report the traceback",
                 console=err)
             raise typer.Exit(1) from None
