@@ -83,6 +83,12 @@ def handles_errors(command):
     return wrapper
 
 
+def _progress(as_json: bool) -> Progress:
+    """Bars on stderr, for a person at a terminal only: never in JSON output, a pipe or a log."""
+    return Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=err, transient=True, disable=as_json or not err.is_terminal)
+
+
 def emit_json(value) -> None:
     """One JSON value on one line. The line separators JSON leaves raw (U+2028, U+2029, U+0085) are escaped: a
     reader splitting on Unicode line breaks (Python's splitlines) must still see one line per value."""
@@ -98,8 +104,7 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders (.
 
     Example: huiqi ingest ../shared/corpus
     """
-    with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err, transient=True, disable=as_json or not err.is_terminal) as progress:
+    with _progress(as_json) as progress:
         task = progress.add_task("ingesting", total=None)  # the number of files is known once they are listed
         passages = progress.add_task("embedding passages", visible=False)
 
@@ -323,9 +328,8 @@ def index(rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-grow the d
     library = Library(home)
     added = None
     if rebuild:
-        with Progress(TextColumn("embedding passages"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=err, transient=True, disable=as_json or not err.is_terminal) as progress:
-            passages = progress.add_task("embedding", total=None, visible=False)
+        with _progress(as_json) as progress:
+            passages = progress.add_task("embedding passages", total=None, visible=False)
             added = library.rebuild_index(
                 embedding=lambda done, total: progress.update(passages, completed=done, total=total, visible=True))
     info = {"provisions_indexed": added if rebuild else None, "index_entries": library.index.count(),
