@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -212,7 +213,7 @@ def test_search_usage_errors_exit_2_with_a_message_not_an_internal_error(tmp_pat
 def test_text_that_looks_like_markup_or_terminal_codes_is_shown_as_written(tmp_path):
     """'[/]' in a document or a query made rich raise (a traceback); an ESC sequence reached the terminal."""
     path = tmp_path / "notice.txt"
-    odd = NOTICE.replace("加快构建废弃物循环利用体系。", "加快构建废弃物[/]循环利用[bold]体系[/bold]。\x1b[31m")
+    odd = NOTICE.replace("加快构建废弃物循环利用体系。", "加快构建废弃物[/]循环利用[bold]体系[/bold]。\x1b[31m\x0b")
     path.write_text("\n".join(pdf_lines(odd)), encoding="utf-8")
     home = tmp_path / "home"
     huiqi(home, "ingest", str(path))
@@ -220,6 +221,10 @@ def test_text_that_looks_like_markup_or_terminal_codes_is_shown_as_written(tmp_p
     assert "废弃物[/]循环利用[bold]体系[/bold]。" in shown and "\x1b" not in shown
     doc_id = json.loads(huiqi(home, "docs", "--json").stdout)["id"]
     assert "[bold]体系[/bold]" in huiqi(home, "show", doc_id).stdout
+    for fmt in ("akn", "markdown"):  # control characters never reach the library: XML 1.0 cannot hold them
+        exported = huiqi(home, "export", doc_id, "-f", fmt).stdout
+        assert "\x1b" not in exported and "\x0b" not in exported
+    ElementTree.fromstring(huiqi(home, "export", doc_id, "-f", "akn").stdout.encode())
     result = huiqi(home, "search", "贴息", "--region", "[/]", check=False)
     assert result.returncode == 2 and "[/]" in result.stderr and "Traceback" not in result.stderr
 
@@ -243,3 +248,28 @@ def test_a_database_damaged_inside_is_a_message_not_an_internal_error(tmp_path, 
     result = huiqi(home, "index", "--rebuild", check=False)
     assert result.returncode == 2 and "malformed" in result.stderr and "move huiqi.db away" in result.stderr
     assert "internal error" not in result.stderr
+
+
+@pytest.mark.parametrize("args, words", [
+    (["bench", "ingest", "/nonexistent"], "no such file or folder"),
+    (["bench", "search", "/nonexistent"], "no such file or folder"),
+    (["bench", "search", ".", "--queries", "/dev/null"], "each with a \"question\""),
+])
+def test_bench_with_bad_arguments_says_what_is_wrong(tmp_path, args, words):
+    result = huiqi(tmp_path / "home", *args, check=False)
+    assert result.returncode == 2 and words in result.stderr and "internal error" not in result.stderr
+
+
+@pytest.mark.parametrize("setting", ["-1", "0", "999999999999", "abc"])
+def test_a_size_limit_that_is_not_a_size_is_refused(tmp_path, notice_file, setting):
+    env = {**os.environ, "HUIQI_HOME": str(tmp_path / "home"), "HUIQI_MAX_MB": setting}
+    result = subprocess.run([sys.executable, "-m", "huiqi", "search", "--queries", str(notice_file)],
+                            capture_output=True, text=True, env=env)
+    assert result.returncode == 2 and "HUIQI_MAX_MB" in result.stderr and "internal error" not in result.stderr
+
+
+def test_removing_a_source_that_is_not_there_leaves_the_index_alone(tmp_path, notice_file):
+    home = tmp_path / "home"
+    huiqi(home, "ingest", str(notice_file))
+    assert huiqi(home, "remove", "nosuch.txt", check=False).returncode == 4
+    assert not (home / "index" / "STALE").exists()

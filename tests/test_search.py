@@ -468,6 +468,7 @@ def test_a_quote_across_two_provisions_is_answered_by_the_one_holding_most_of_it
     ('["贴息多少", "贴息"]', "not a JSON object"),
     ('{"question": "贴息多少", "quote": "贴息", "also": "补贴"}', "'also' must be a list"),
     ('{"question": "贴息多少", "quote": "贴息", "also": [" "]}', "none of them blank"),
+    ('{"question": "贴息多少", "quote": "贴息", "source": 1}', "'source' must be a file name"),
     ('{"question": "' + "贴息" * 101 + '", "quote": "贴息"}', "longer than 200 characters"),
     ('{"question": "贴息多少", "quote": "贴息"', "not valid JSON"),
     ('{"question": 123, "quote": "贴息"}', "'question' must be a string, not int"),

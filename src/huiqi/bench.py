@@ -13,6 +13,7 @@ from pathlib import Path
 
 from huiqi import read
 from huiqi.clean import clean
+from huiqi.errors import BadRequest
 from huiqi.library import Library, expand_paths
 from huiqi.parse import parse_source
 from huiqi.split import split
@@ -31,10 +32,21 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
+def _readable(paths: list[Path]) -> list[tuple[Path, str]]:
+    """The files to time: named paths must exist and hold at least one supported file."""
+    missing = [str(path) for path in paths if not path.exists()]
+    if missing:
+        raise BadRequest(f"no such file or folder: {', '.join(missing)}")
+    named = expand_paths(paths)
+    if not named:
+        raise BadRequest(f"no supported files in {', '.join(map(str, paths))} (.txt .md .docx .pdf .html)")
+    return named
+
+
 def bench_ingest(paths: list[Path], runs: int) -> dict:
     """Whole ingest (read → clean → split → parse → one SQLite transaction per file) into a fresh library,
     beside the stages alone, so the figure shows where the time goes."""
-    named = expand_paths(paths)
+    named = _readable(paths)
     files = [path for path, _name in named]
     size = sum(f.stat().st_size for f in files)
     stage_times: dict[str, list[float]] = {"read": [], "read+clean": [], "read+clean+split": [],
@@ -99,17 +111,18 @@ def _parse(path: Path) -> None:
 def bench_search(sources: list[Path], queries_file: Path, home: Path | None, runs: int, k: int = 10) -> dict:
     """Query latency on a library of ≥100k provisions (the laws collection and the corpus), k=10, lexical
     path, beside the chunk+BM25 baseline over the same files, in one run."""
-    import json
 
+    from huiqi.evaluate import load_jsonl
     from huiqi.search import Filters
     from huiqi.search.baseline import ChunkBM25
 
-    questions = [json.loads(line)["question"] for line in queries_file.read_text(encoding="utf-8").splitlines()
-                 if line.strip()]
+    named = _readable(sources)
+    questions = [row.get("question") if isinstance(row, dict) else None for row in load_jsonl(queries_file)]
+    if not questions or not all(isinstance(question, str) and question.strip() for question in questions):
+        raise BadRequest(f"{queries_file}: want JSON Lines, each with a \"question\" (e.g. eval/search_qa.jsonl)")
     work = Path(home) if home else Path(tempfile.mkdtemp(prefix="huiqi-bench-"))
     library = Library(work, dense=False)  # the lexical path; dense has its own figures (README)
     built = time.perf_counter()
-    named = expand_paths(sources)
     for path, name in named:
         library.ingest_file(path, name)
     build_s = time.perf_counter() - built

@@ -67,9 +67,13 @@ def clean(raw_lines: list[str]) -> list[Line]:
     return _join_wrapped(physical)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def normalise(raw: str) -> str:
     """One raw line → normalised text (no joining across lines)."""
-    text = raw.replace("\t", "\x00").translate(_SPACES).strip()
+    text = _CONTROL.sub(" ", raw)  # a vertical tab from Word, an ESC: never text, and XML 1.0 cannot hold them
+    text = text.replace("\t", "\x00").translate(_SPACES).strip()
     text = _MD_HEADING.sub("", text)
     text = _MD_BULLET.sub("", text)
     text = _MD_EMPHASIS.sub(lambda m: m.group(1) or m.group(2), text)

@@ -128,7 +128,7 @@ def score_catalog(gold_path: Path, corpus: Path) -> CatalogReport:
 
 def _locate(corpus: Path, gold_path: Path, name: str) -> Path:
     for folder in (corpus, gold_path.parent):
-        if (folder / name).exists():
+        if (folder / name).is_file():
             return folder / name
     raise BadRequest(f"{name} (named in {gold_path.name}) is in neither {corpus} nor {gold_path.parent}; "
                      "pass --corpus")
@@ -260,6 +260,8 @@ def load_questions(path: Path) -> list[dict]:
             if not row[name] or not row[name].strip():
                 raise BadRequest(f"{path}:{number}: no '{name}' (each line needs \"question\" and \"quote\", the "
                                  "text a right hit holds)")
+        if not isinstance(row.get("source") or "", str):
+            raise BadRequest(f"{path}:{number}: 'source' must be a file name")
         if len(row["question"]) > MAX_QUERY_CHARS:
             raise BadRequest(f"{path}:{number}: the question is longer than {MAX_QUERY_CHARS} characters, which "
                              "search refuses")

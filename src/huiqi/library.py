@@ -15,7 +15,7 @@ from pathlib import Path
 import platformdirs
 
 from huiqi import parse, read
-from huiqi.errors import BadRequest, HuiqiError, NoDocuments
+from huiqi.errors import BadRequest, HuiqiError, NoDocuments, NotFound
 from huiqi.parse import ParsedSource, parse_source
 from huiqi.records import Document, Provision
 from huiqi.search import Filters, SearchIndex, SearchResult
@@ -129,6 +129,8 @@ class Library:
 
     def remove(self, source_name: str) -> list[str]:
         index = self.index
+        if self.store.source(source_name) is None:  # before the mark: a mistyped name must not cost a rebuild
+            raise NotFound(f"no source named {source_name!r}; `huiqi sources` lists them")
         self._stale.touch()
         removed = self.store.remove_source(source_name)
         self._dense_index = None

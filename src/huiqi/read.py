@@ -42,10 +42,13 @@ class SourceText:
 def max_bytes() -> int:
     setting = os.environ.get("HUIQI_MAX_MB", str(DEFAULT_MAX_MB))
     try:
-        return int(float(setting) * 1024 * 1024)
+        megabytes = float(setting)
     except ValueError:
-        raise UnreadableFile(f"HUIQI_MAX_MB={setting!r} is not a number of megabytes; "
-                             "set e.g. HUIQI_MAX_MB=128") from None
+        megabytes = -1.0
+    if not 0 < megabytes <= 1024 * 1024:
+        raise UnreadableFile(f"HUIQI_MAX_MB={setting!r} is not a number of megabytes from 1 to 1048576; "
+                             "set e.g. HUIQI_MAX_MB=128")
+    return int(megabytes * 1024 * 1024)
 
 
 def check_file(path: Path) -> int:
@@ -105,7 +108,11 @@ def text_lines(stream: BinaryIO, name: str) -> Iterator[str]:
     """The lines of a text stream up to the size limit, decoded as sources are and split at line feeds only (not
     at U+2028 or a form feed, as str.splitlines would), '\\r' dropped: line N of the output is line N of the input."""
     limit = max_bytes()
-    data = stream.read(limit + 1)
+    blocks, size = [], 0
+    while size <= limit and (block := stream.read(1 << 20)):  # not read(limit): that allocates the limit at once
+        blocks.append(block)
+        size += len(block)
+    data = b"".join(blocks)
     if len(data) > limit:
         raise UnreadableFile(f"{name}: larger than the {limit / 2**20:.0f} MB limit; split it or set HUIQI_MAX_MB")
     text = decode_text(name, data)[0] if data else ""
@@ -130,7 +137,7 @@ def decode_text(name: str, data: bytes) -> tuple[str, str]:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        if _looks_like_text(text):
+        if encoding == "utf-8" or _looks_like_text(text):  # GB18030 decodes almost any bytes; UTF-8 does not
             return text, encoding
     raise UnreadableFile(f"{name}: not text in UTF-8 or GB18030; convert it with iconv or save it as UTF-8")
 
