@@ -67,12 +67,14 @@ def clean(raw_lines: list[str]) -> list[Line]:
     return _join_wrapped(physical)
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# C0 and C1 control characters but tab and line feed: a vertical tab from Word, an ESC; never text, XML 1.0 cannot
+# hold them, and printed they drive a terminal.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def normalise(raw: str) -> str:
     """One raw line → normalised text (no joining across lines)."""
-    text = _CONTROL.sub(" ", raw)  # a vertical tab from Word, an ESC: never text, and XML 1.0 cannot hold them
+    text = CONTROL.sub(" ", raw)
     text = text.replace("\t", "\x00").translate(_SPACES).strip()
     text = _MD_HEADING.sub("", text)
     text = _MD_BULLET.sub("", text)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import socket
 import sys
 from functools import wraps
@@ -23,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from huiqi import read
+from huiqi.clean import CONTROL
 from huiqi.errors import BadRequest, HuiqiError
 from huiqi.library import IngestResult, Library
 from huiqi.search import Filters
@@ -40,7 +40,6 @@ app.add_typer(bench_app, name="bench")
 # a style (rich raised on it); styled words go through `say`.
 out = Console(highlight=False, soft_wrap=True, markup=False)
 err = Console(stderr=True, highlight=False, markup=False)
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 LINE_SEPARATORS = str.maketrans({"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"})
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON (JSON Lines for lists).")]
 HomeOption = Annotated[Path | None, typer.Option("--home", envvar="HUIQI_HOME", help="Library data directory.")]
@@ -266,7 +265,7 @@ def search(query: Annotated[str | None, typer.Argument(help="Question or keyword
     """
     library = Library(home)
     filters = _filters(region, level, issuer, genre, since, until, in_force)
-    if not library.summary()["documents"]:
+    if library.empty():
         say(("note:", "yellow"), f" the library at {library.home} holds no documents; run huiqi ingest FILES first "
             "(or pass --home)", console=err)
     if queries is not None:
@@ -301,7 +300,7 @@ def _batch(library: Library, queries: Path, k: int, filters: Filters, group: boo
                          "file with one query a line")
     else:
         with queries.open("rb") as stream:  # not only regular files: a pipe, <(command)
-            lines = list(read.text_lines(stream, queries.name))
+            lines = read.text_lines(stream, queries.name)
     failed = 0
     for line in lines:
         if not line.strip():

@@ -15,7 +15,7 @@ from pathlib import Path
 import platformdirs
 
 from huiqi import parse, read
-from huiqi.errors import BadRequest, HuiqiError, NoDocuments, NotFound
+from huiqi.errors import BadRequest, HuiqiError, NoDocuments
 from huiqi.parse import ParsedSource, parse_source
 from huiqi.records import Document, Provision
 from huiqi.search import Filters, SearchIndex, SearchResult
@@ -73,10 +73,10 @@ class Library:
         """The search index, opened on first use; rebuilt from the store if it is missing or stale."""
         if self._index is None:
             self._index = SearchIndex(self.home / "index")
-            stored = self.store.counts()["provisions"]
+            empty = self.store.empty()
             # An index holding entries of an empty store (its database deleted) is emptied. Not by comparing
             # counts the other way: a library none of whose provisions is indexed would be rebuilt at every open.
-            if self._stale.exists() or (self._index.reset and stored) or (not stored and self._index.count()):
+            if self._stale.exists() or (self._index.reset and not empty) or (empty and self._index.count()):
                 self.rebuild_index()
         return self._index
 
@@ -129,9 +129,8 @@ class Library:
 
     def remove(self, source_name: str) -> list[str]:
         index = self.index
-        if self.store.source(source_name) is None:  # before the mark: a mistyped name must not cost a rebuild
-            raise NotFound(f"no source named {source_name!r}; `huiqi sources` lists them")
-        self._stale.touch()
+        if self.store.source(source_name) is not None:  # a mistyped name, refused below, must not cost a rebuild
+            self._stale.touch()
         removed = self.store.remove_source(source_name)
         self._dense_index = None
         for note in self._update_index(index, removed, []):
@@ -220,6 +219,9 @@ class Library:
         from huiqi import export
 
         return export.render(self.document(doc_id), fmt)
+
+    def empty(self) -> bool:
+        return self.store.empty()
 
     def summary(self) -> dict[str, int]:
         return self.store.counts()

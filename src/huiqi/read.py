@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import html.parser
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, ClassVar
@@ -95,18 +94,15 @@ def read_source(path: str | Path, name: str | None = None) -> SourceText:
         fmt = "html" if suffix in HTML_SUFFIXES else suffix.lstrip(".").replace("markdown", "md").replace("text", "txt")
         if fmt == "html":
             text = html_to_text(text)
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    lines = [line.rstrip("\r") for line in lines]
+    lines = _lines(text)
     if not any(line.strip() for line in lines):
         raise UnreadableFile(f"{path.name}: contains no text")
     return SourceText(path=path, sha256=sha, format=fmt, encoding=encoding, size=size, lines=lines, name=name or "")
 
 
-def text_lines(stream: BinaryIO, name: str) -> Iterator[str]:
-    """The lines of a text stream up to the size limit, decoded as sources are and split at line feeds only (not
-    at U+2028 or a form feed, as str.splitlines would), '\\r' dropped: line N of the output is line N of the input."""
+def text_lines(stream: BinaryIO, name: str) -> list[str]:
+    """The lines of a text stream up to the size limit, decoded and split as sources are: line N of the output is
+    line N of the input."""
     limit = max_bytes()
     blocks, size = [], 0
     while size <= limit and (block := stream.read(1 << 20)):  # not read(limit): that allocates the limit at once
@@ -115,13 +111,16 @@ def text_lines(stream: BinaryIO, name: str) -> Iterator[str]:
     data = b"".join(blocks)
     if len(data) > limit:
         raise UnreadableFile(f"{name}: larger than the {limit / 2**20:.0f} MB limit; split it or set HUIQI_MAX_MB")
-    text = decode_text(name, data)[0] if data else ""
-    start = 0
-    while start < len(text):
-        end = text.find("\n", start)
-        end = len(text) if end < 0 else end
-        yield text[start:end].rstrip("\r")
-        start = end + 1
+    return _lines(decode_text(name, data)[0]) if data else []
+
+
+def _lines(text: str) -> list[str]:
+    """Split at line feeds only (not at U+2028 or a form feed, as str.splitlines would), '\\r' dropped: the lines
+    `grep -n` counts."""
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [line.rstrip("\r") for line in lines]
 
 
 def decode_text(name: str, data: bytes) -> tuple[str, str]:

@@ -288,6 +288,11 @@ class Store:
             for row in rows:
                 yield documents[row.document_id], _provision(row)
 
+    def empty(self) -> bool:
+        """No document at all. Asked at every open: unlike a count, it reads one row however large the library."""
+        with Session(self.engine) as session:
+            return session.scalar(select(DocumentRow.id).limit(1)) is None
+
     def counts(self) -> dict[str, int]:
         with Session(self.engine) as session:
             return {"sources": session.scalar(select(func.count()).select_from(SourceRow)),

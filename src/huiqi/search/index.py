@@ -117,7 +117,8 @@ class SearchIndex:
         self.schema = _schema()
         # An index from another schema, or one a killed writer left damaged, is dropped; `reset` (so is a missing
         # one) tells the library to refill it from the store.
-        self.reset = not path.exists() or not self._ours(path)
+        grown = self._grown_terms(path)
+        self.reset = grown is None
         if self.reset and path.is_dir():
             shutil.rmtree(path)
         elif self.reset and path.exists():
@@ -126,22 +127,23 @@ class SearchIndex:
             self.index = self._open(path)
         except (ValueError, OSError):
             shutil.rmtree(path, ignore_errors=True)
-            self.index, self.reset = self._open(path), True
+            self.index, self.reset, grown = self._open(path), True, None
         self.index.register_tokenizer("ws", tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build())
         self.segmenter = self.base_segmenter()
-        self.segmenter.add_terms(self.grown_terms())
+        self.segmenter.add_terms(grown or [])
         self._paths: dict[str, list[str]] = {}
 
     @staticmethod
-    def _ours(path: Path) -> bool:
-        """A folder of this schema whose dictionary can be read (its terms segment the queries)."""
+    def _grown_terms(path: Path) -> list[str] | None:
+        """The dictionary grown for an index folder of this schema; None when there is no such folder, or its
+        dictionary cannot be read (its terms segment the queries)."""
         terms = path / "grown_terms.txt"
         try:
-            if terms.exists():
-                terms.read_text(encoding="utf-8")
-            return (path / "VERSION").read_bytes().strip() == SCHEMA_VERSION.encode()
+            if (path / "VERSION").read_bytes().strip() != SCHEMA_VERSION.encode():
+                return None
+            return terms.read_text(encoding="utf-8").split() if terms.exists() else []
         except (OSError, UnicodeDecodeError):
-            return False
+            return None
 
     def _open(self, path: Path) -> tantivy.Index:
         path.mkdir(parents=True, exist_ok=True)
@@ -151,8 +153,7 @@ class SearchIndex:
     # Dictionary ----------------------------------------------------------------------------------------------
 
     def grown_terms(self) -> list[str]:
-        file = self.path / "grown_terms.txt"
-        return file.read_text(encoding="utf-8").split() if file.exists() else []
+        return self._grown_terms(self.path) or []
 
     @staticmethod
     def base_segmenter() -> Segmenter:
