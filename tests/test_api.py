@@ -117,6 +117,13 @@ def test_missing_provision_and_wrong_method(server):
     assert wrong_method.headers["allow"] == "GET"
 
 
+def test_head_is_answered_like_get_without_a_body(server):
+    head, get = server.head("/api/search", params={"q": "贴息"}), server.get("/api/search", params={"q": "贴息"})
+    assert head.status_code == 200 and head.content == b"" and head.headers["content-type"] == "application/json"
+    assert int(head.headers["content-length"]) > 0 and get.content
+    assert server.head("/api/docs/nosuch").status_code == 404
+
+
 def test_query_that_is_not_utf8_is_refused(server):
     # %FF%FE percent-decodes to U+FFFD twice; searching for that would answer a question nobody asked.
     assert "UTF-8" in assert_error(server.get("/api/search?q=%FF%FE"), 400)  # raw bytes, so not params=

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import subprocess
 import sys
 from pathlib import Path
@@ -185,6 +186,21 @@ def test_batch_reads_standard_input_and_a_bad_filter_stops_it_once(tmp_path, not
     assert result.returncode == 2 and result.stdout == "" and "火星" in result.stderr
 
 
+def test_batch_answers_a_pipe_line_by_line_before_it_ends(tmp_path, notice_file):
+    home = tmp_path / "home"
+    huiqi(home, "ingest", str(notice_file))
+    env = {**os.environ, "HUIQI_HOME": str(home)}
+    with subprocess.Popen([sys.executable, "-m", "huiqi", "search", "--queries", "-", "-k", "1"], env=env,
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8") as process:
+        for query in ["废弃物", "主要目标"]:  # the pipe stays open: each answer must come before the next question
+            process.stdin.write(query + "\n")
+            process.stdin.flush()
+            answered, _, _ = select.select([process.stdout], [], [], 60)  # fails, rather than hangs, if it waits
+            assert answered and json.loads(process.stdout.readline())["query"] == query
+        process.stdin.close()
+        assert process.wait(timeout=60) == 0 and process.stdout.read() == ""
+
+
 def test_a_batch_line_too_long_is_answered_in_its_place_and_the_run_exits_1(tmp_path, notice_file):
     home = tmp_path / "home"
     huiqi(home, "ingest", str(notice_file))
@@ -193,7 +209,7 @@ def test_a_batch_line_too_long_is_answered_in_its_place_and_the_run_exits_1(tmp_
     result = huiqi(home, "search", "--queries", str(queries), check=False)
     answers = [json.loads(line) for line in result.stdout.splitlines()]
     assert result.returncode == 1 and len(answers) == 3 and answers[2]["hits"]
-    assert "at most 200" in answers[1]["error"] and len(answers[1]["query"]) == 200
+    assert "longer than 200" in answers[1]["error"] and len(answers[1]["query"]) == 200
 
 
 @pytest.mark.parametrize("args, words", [
@@ -203,7 +219,7 @@ def test_a_batch_line_too_long_is_answered_in_its_place_and_the_run_exits_1(tmp_
     (["search", "--queries", "."], "a folder"),
     (["search", "贴息", "--since", "2024-13-40"], "not a date"),
     (["search", "贴息", "--level", "galactic"], "unknown level"),
-    (["search", "循环" * 101], "at most 200"),
+    (["search", "循环" * 101], "longer than 200"),
 ])
 def test_search_usage_errors_exit_2_with_a_message_not_an_internal_error(tmp_path, args, words):
     result = huiqi(tmp_path / "home", *args, check=False)
@@ -263,13 +279,26 @@ def test_bench_with_bad_arguments_says_what_is_wrong(tmp_path, args, words):
 @pytest.mark.parametrize("setting", ["-1", "0", "999999999999", "abc"])
 def test_a_size_limit_that_is_not_a_size_is_refused(tmp_path, notice_file, setting):
     env = {**os.environ, "HUIQI_HOME": str(tmp_path / "home"), "HUIQI_MAX_MB": setting}
-    result = subprocess.run([sys.executable, "-m", "huiqi", "search", "--queries", str(notice_file)],
+    result = subprocess.run([sys.executable, "-m", "huiqi", "ingest", str(notice_file)],
                             capture_output=True, text=True, env=env)
     assert result.returncode == 2 and "HUIQI_MAX_MB" in result.stderr and "internal error" not in result.stderr
 
 
-def test_removing_a_source_that_is_not_there_leaves_the_index_alone(tmp_path, notice_file):
+def test_a_source_that_is_not_there_is_named_and_removing_it_leaves_the_index_alone(tmp_path, notice_file):
     home = tmp_path / "home"
     huiqi(home, "ingest", str(notice_file))
+    listed = huiqi(home, "docs", "--source", "nosuch.txt", check=False)
+    assert listed.returncode == 4 and "huiqi sources" in listed.stderr
     assert huiqi(home, "remove", "nosuch.txt", check=False).returncode == 4
     assert not (home / "index" / "STALE").exists()
+
+
+@pytest.mark.parametrize("line, words", [
+    ('{"source": "notice.txt", "title": "通知", "last_line": 9}', "'first_line' must be a line number"),
+    ('["notice.txt", 1, 9]', "not a JSON object"),
+])
+def test_a_catalog_line_without_what_scoring_needs_is_named(tmp_path, line, words):
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(line + "\n", encoding="utf-8")
+    result = huiqi(tmp_path / "home", "eval", "catalog", str(gold), "--corpus", str(tmp_path), check=False)
+    assert result.returncode == 2 and f"gold.jsonl:1: {words}" in result.stderr and "internal" not in result.stderr

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
+
 import docx
 import pytest
 
 from conftest import make_pdf
 from huiqi.errors import UnreadableFile
-from huiqi.read import read_source
+from huiqi.read import read_source, stream_lines
 
 TEXT = "关于印发《江苏省制造业贷款财政贴息实施方案》的通知\n苏工信综合〔2024〕98号\n"
 
@@ -94,3 +96,37 @@ def test_file_over_the_limit_is_refused_before_reading(tmp_path, monkeypatch):
         handle.truncate(2 * 1024 * 1024)  # sparse: nothing is read, so nothing needs to be real
     with pytest.raises(UnreadableFile, match="larger than the 1 MB limit"):
         read_source(path)
+
+
+class _Trickle(io.RawIOBase):
+    """A pipe that hands over `size` bytes at a time, as a slow writer would."""
+
+    def __init__(self, data: bytes, size: int) -> None:
+        self.data, self.size = data, size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        size = min(self.size, len(buffer))
+        chunk, self.data = self.data[:size], self.data[size:]
+        buffer[:len(chunk)] = chunk
+        return len(chunk)
+
+
+@pytest.mark.parametrize("size", [1, 7, 1 << 20])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030", "utf-16"])
+def test_streamed_lines_decode_whatever_the_blocks(encoding, size):
+    # ASCII first: the encoding is decided at the first byte that is not, possibly several blocks later
+    text = "plain ascii\r\n\n贴息怎么申请\u2028还是不行\n" + "很长" * 50 + "\n末行无换行"
+    lines = list(stream_lines(io.BufferedReader(_Trickle(text.encode(encoding), size)), "q.txt", longest=60))
+    assert lines == ["plain ascii", "", "贴息怎么申请\u2028还是不行", ("很长" * 50)[:60], "末行无换行"]
+
+
+@pytest.mark.parametrize("data, reason", [
+    (b"ok\n\x00\x01\x02", "binary file"),
+    ("第一行\n".encode() + "第二行".encode("gb18030"), "invalid utf-8 at byte 10"),
+])
+def test_streamed_lines_stop_at_what_is_not_text(data, reason):
+    with pytest.raises(UnreadableFile, match=reason):
+        list(stream_lines(io.BufferedReader(_Trickle(data, 4)), "q.txt", longest=60))

@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from huiqi import __version__
 from huiqi.errors import HuiqiError
@@ -43,9 +44,23 @@ def error(status: int, message: str, headers: dict[str, str] | None = None) -> J
     return JSONResponse({"error": {"status": status, "message": message}}, status_code=status, headers=headers)
 
 
+class HeadAsGet:
+    """HEAD answered as GET: uptime checks and `curl -I` send it, and FastAPI routes GET alone. The server's own
+    scope keeps HEAD, so it sends the headers without the body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "HEAD":
+            scope = {**scope, "method": "GET"}
+        await self.app(scope, receive, send)
+
+
 def create_app(library: Library) -> FastAPI:
     app = FastAPI(title="huiqi 惠企", version=__version__,
                   description="Policy library: documents, provisions and provision-level search.")
+    app.add_middleware(HeadAsGet)
 
     @app.exception_handler(HuiqiError)
     async def huiqi_error(_request: Request, exc: HuiqiError) -> JSONResponse:

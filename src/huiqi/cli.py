@@ -23,7 +23,7 @@ from rich.text import Text
 
 from huiqi import read
 from huiqi.clean import CONTROL
-from huiqi.errors import BadRequest, HuiqiError
+from huiqi.errors import BadRequest, HuiqiError, NotFound
 from huiqi.library import IngestResult, Library
 from huiqi.search import Filters
 from huiqi.search.query import MAX_QUERY_CHARS, check_length
@@ -149,7 +149,10 @@ def docs(source: Annotated[str | None, typer.Option(help="Only documents of this
 
     Example: huiqi docs --json
     """
-    documents = Library(home).documents(source)
+    library = Library(home)
+    documents = library.documents(source)
+    if source is not None and not documents and library.store.source(source) is None:
+        raise NotFound(f"no source named {source!r}; `huiqi sources` lists them")
     if as_json:
         for document in documents:
             emit_json(document.summary())
@@ -291,28 +294,27 @@ def search(query: Annotated[str | None, typer.Argument(help="Question or keyword
 
 
 def _batch(library: Library, queries: Path, k: int, filters: Filters, group: bool) -> int:
-    """One JSON object a line of `queries` ('-': standard input), in order; a line too long is answered in its
-    place with an "error". Returns the number of such lines."""
+    """One JSON object a line of `queries` ('-': standard input), in order, each written as soon as it is answered;
+    a line too long is answered in its place with an "error". Returns the number of such lines."""
     if str(queries) == "-":
-        lines = read.text_lines(sys.stdin.buffer, "standard input")
+        stream, name = sys.stdin.buffer, "standard input"
     elif queries.is_dir() or not queries.exists():
         raise BadRequest(f"{queries}: {'a folder' if queries.exists() else 'no such file'}; --queries takes a text "
                          "file with one query a line")
     else:
-        with queries.open("rb") as stream:  # not only regular files: a pipe, <(command)
-            lines = read.text_lines(stream, queries.name)
+        stream, name = queries.open("rb"), queries.name  # not only regular files: a pipe, <(command)
     failed = 0
-    for line in lines:
-        if not line.strip():
-            emit_json({"query": line, "took_ms": 0.0, "hits": []})
-            continue
-        try:
-            check_length(line)
-        except BadRequest as exc:
-            failed += 1
-            emit_json({"query": line[:MAX_QUERY_CHARS], "took_ms": 0.0, "hits": [], "error": str(exc)})
-            continue
-        emit_json(library.search(line, k=k, filters=filters, group=group).to_dict())
+    with stream:
+        for line in read.stream_lines(stream, name, longest=MAX_QUERY_CHARS + 1):
+            try:
+                check_length(line)
+            except BadRequest as exc:
+                failed += 1
+                emit_json({"query": line[:MAX_QUERY_CHARS], "took_ms": 0.0, "hits": [], "error": str(exc)})
+            else:  # any other BadRequest (a --region no place has) stops the run once rather than at every line
+                emit_json(library.search(line, k=k, filters=filters, group=group).to_dict() if line.strip()
+                          else {"query": line, "took_ms": 0.0, "hits": []})
+            sys.stdout.flush()  # whoever reads a pipe gets each answer as soon as its question is answered
     return failed
 
 

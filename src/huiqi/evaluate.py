@@ -94,8 +94,25 @@ def _numbered_rows(path: Path) -> list[tuple[int, dict]]:
     return rows
 
 
+def load_catalog(path: Path) -> list[dict]:
+    """A gold catalog, each line checked for what scoring needs: a line without it is named, not a KeyError."""
+    gold = []
+    for number, row in _numbered_rows(path):
+        if not isinstance(row, dict):
+            raise BadRequest(f"{path}:{number}: not a JSON object")
+        for name, kind in (("source", str), ("title", str), ("first_line", int), ("last_line", int)):
+            if not isinstance(row.get(name), kind) or isinstance(row.get(name), bool):
+                raise BadRequest(f"{path}:{number}: '{name}' must be a {'line number' if kind is int else 'string'}"
+                                 " (each line needs source, title, first_line and last_line; see "
+                                 "eval/CATALOG_CONVENTIONS.md)")
+        gold.append(row)
+    if not gold:
+        raise BadRequest(f"{path}: no documents in the file")
+    return gold
+
+
 def score_catalog(gold_path: Path, corpus: Path) -> CatalogReport:
-    gold = load_jsonl(gold_path)
+    gold = load_catalog(gold_path)
     files = sorted({row["source"] for row in gold}, key=lambda name: [r["source"] for r in gold].index(name))
     report = CatalogReport(files, len(gold), 0, 0, 0, dict.fromkeys(FIELDS, 0), [])
     for name in files:

@@ -6,12 +6,17 @@ exactly the lines `grep -n` and `sed -n` count, so every parsed record can point
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import html.parser
+import io
+import itertools
 import os
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, ClassVar
+from typing import ClassVar
 
 from huiqi.errors import UnreadableFile
 
@@ -100,18 +105,64 @@ def read_source(path: str | Path, name: str | None = None) -> SourceText:
     return SourceText(path=path, sha256=sha, format=fmt, encoding=encoding, size=size, lines=lines, name=name or "")
 
 
-def text_lines(stream: BinaryIO, name: str) -> list[str]:
-    """The lines of a text stream up to the size limit, decoded and split as sources are: line N of the output is
-    line N of the input."""
-    limit = max_bytes()
-    blocks, size = [], 0
-    while size <= limit and (block := stream.read(1 << 20)):  # not read(limit): that allocates the limit at once
-        blocks.append(block)
-        size += len(block)
-    data = b"".join(blocks)
-    if len(data) > limit:
-        raise UnreadableFile(f"{name}: larger than the {limit / 2**20:.0f} MB limit; split it or set HUIQI_MAX_MB")
-    return _lines(decode_text(name, data)[0]) if data else []
+def stream_lines(stream: io.BufferedReader, name: str, longest: int) -> Iterator[str]:
+    """The lines of a text stream as they arrive, decoded and split as sources are (line N out is line N in), in
+    bounded memory whatever comes: a line is cut after `longest` characters. A pipe is read as it fills, so that
+    `tail -f questions | huiqi search --queries -` answers each line when it is written."""
+    pending = ""
+    for text in _decoded(stream, name):
+        *complete, pending = (pending + text).split("\n")
+        for line in complete:
+            yield line[:longest].rstrip("\r")
+        pending = pending[:longest]  # the rest of a line already too long is not kept
+    if pending:
+        yield pending.rstrip("\r")
+
+
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+
+
+def _decoded(stream: io.BufferedReader, name: str) -> Iterator[str]:
+    """The text of a stream, block by block. Without a byte order mark the encoding is decided on the first line
+    that is not ASCII (up to there UTF-8 and GB18030 agree): UTF-8 if it decodes as UTF-8, else GB18030 — as
+    `decode_text` decides for a whole file. A stream that turns out otherwise further on stops there."""
+    blocks = iter(lambda: stream.read1(1 << 20), b"")  # read1: what is there, not a megabyte a pipe may not fill
+    undecided, offset = b"", 0
+    for block in blocks:
+        undecided += block
+        if offset == 0 and undecided.startswith(_BOMS):
+            break
+        _refuse_binary(name, block)
+        if undecided.isascii():
+            yield undecided.decode("ascii")
+            offset, undecided = offset + len(undecided), b""
+            continue
+        first = _NON_ASCII.search(undecided).start()
+        if undecided.rfind(b"\n") > first or len(undecided) - first > 4096:
+            break
+    if not undecided:
+        return
+    if undecided.startswith(_BOMS):
+        encoding = "utf-8-sig" if undecided.startswith(_BOMS[0]) else "utf-16"
+    else:  # on the first line that is not ASCII, whatever follows it in the same block
+        end = undecided.find(b"\n", first)
+        encoding = _sniff(name, undecided if end < 0 else undecided[:end], final=False)[1]
+    decoder = codecs.getincrementaldecoder(encoding)()
+    for block in itertools.chain([undecided], blocks, [b""]):
+        if encoding != "utf-16":
+            _refuse_binary(name, block)
+        try:
+            yield decoder.decode(block, final=not block)
+        except UnicodeDecodeError as exc:
+            raise UnreadableFile(f"{name}: invalid {encoding} at byte {offset + exc.start}; save the file as "
+                                 "UTF-8") from exc
+        offset += len(block)
+
+
+def _refuse_binary(name: str, data: bytes) -> None:
+    if b"\x00" in data:
+        raise UnreadableFile(f"{name}: binary file (contains NUL bytes), not text")
 
 
 def _lines(text: str) -> list[str]:
@@ -129,14 +180,19 @@ def decode_text(name: str, data: bytes) -> tuple[str, str]:
         return _strict(name, data[3:], "utf-8"), "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return _strict(name, data, "utf-16"), "utf-16"
-    if b"\x00" in data[:8192]:
-        raise UnreadableFile(f"{name}: binary file (contains NUL bytes), not text")
+    _refuse_binary(name, data[:8192])
+    return _sniff(name, data, final=True)
+
+
+def _sniff(name: str, data: bytes, final: bool) -> tuple[str, str]:
+    """(text, encoding): UTF-8 if `data` is UTF-8, else GB18030 if that reads as text (it decodes almost any
+    bytes; UTF-8 does not). Not `final`, `data` is the start of a stream and may end inside a character."""
     for encoding in ("utf-8", "gb18030"):
         try:
-            text = data.decode(encoding)
+            text = codecs.getincrementaldecoder(encoding)().decode(data, final=final)
         except UnicodeDecodeError:
             continue
-        if encoding == "utf-8" or _looks_like_text(text):  # GB18030 decodes almost any bytes; UTF-8 does not
+        if encoding == "utf-8" or _looks_like_text(text):
             return text, encoding
     raise UnreadableFile(f"{name}: not text in UTF-8 or GB18030; convert it with iconv or save it as UTF-8")
 

@@ -94,8 +94,8 @@ def rules() -> tuple[Rule, ...]:
 
 def check_length(query: str) -> None:
     if len(query) > MAX_QUERY_CHARS:
-        raise BadRequest(f"the query is {len(query)} characters long; at most {MAX_QUERY_CHARS}: keep the words "
-                         "that say what you look for")
+        raise BadRequest(f"the query is longer than {MAX_QUERY_CHARS} characters, the most it may be: keep the "
+                         "words that say what you look for")
 
 
 def rule_words() -> set[str]:
