@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -302,3 +303,46 @@ def test_a_catalog_line_without_what_scoring_needs_is_named(tmp_path, line, word
     gold.write_text(line + "\n", encoding="utf-8")
     result = huiqi(tmp_path / "home", "eval", "catalog", str(gold), "--corpus", str(tmp_path), check=False)
     assert result.returncode == 2 and f"gold.jsonl:1: {words}" in result.stderr and "internal" not in result.stderr
+
+
+@pytest.fixture
+def read_only_copy(tmp_path):
+    """`read_only_copy(folder)`: a copy of `folder` that cannot be written, as on a read-only disk. Root ignores
+    file modes, so for root it is a tmpfs mounted read-only (skipped where mounting is not allowed)."""
+    mounts: list[Path] = []
+    changed: list[Path] = []
+
+    def make(folder: Path) -> Path:
+        target = tmp_path / "readonly"
+        if os.geteuid() != 0:
+            shutil.copytree(folder, target)
+            for path in [target, *target.rglob("*")]:
+                path.chmod(path.stat().st_mode & ~0o222)
+                changed.append(path)
+            return target
+        target.mkdir()
+        if subprocess.run(["mount", "-t", "tmpfs", "none", str(target)], capture_output=True).returncode:
+            pytest.skip("cannot mount a read-only folder here")
+        mounts.append(target)
+        shutil.copytree(folder, target, dirs_exist_ok=True)
+        subprocess.run(["mount", "-o", "remount,ro", str(target)], check=True)
+        return target
+
+    yield make
+    for path in changed:
+        path.chmod(path.stat().st_mode | 0o200)
+    for target in mounts:
+        subprocess.run(["umount", str(target)], check=True)
+
+
+def test_a_read_only_library_is_searched_and_read_and_refuses_writes_with_a_message(tmp_path, notice_file,
+                                                                                    read_only_copy):
+    home = tmp_path / "home"
+    huiqi(home, "ingest", str(notice_file))
+    shipped = read_only_copy(home)
+    hits = json.loads(huiqi(shipped, "search", "废弃物循环利用", "--json").stdout)["hits"]
+    assert hits and hits == json.loads(huiqi(home, "search", "废弃物循环利用", "--json").stdout)["hits"]
+    assert "1 documents" in huiqi(shipped, "docs").stdout
+    for args in (["ingest", str(notice_file)], ["remove", "notice.txt"], ["index", "--rebuild"]):
+        result = huiqi(shipped, *args, check=False)
+        assert result.returncode == 2 and "read-only" in result.stderr and "internal" not in result.stderr

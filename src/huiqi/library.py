@@ -59,7 +59,10 @@ class Library:
         except OSError as exc:
             raise BadRequest(f"cannot use {self.home} as the library folder ({exc.strerror}); pass --home a folder "
                              "(or set HUIQI_HOME)") from None
-        self.store = Store(f"sqlite:///{self.home / 'huiqi.db'}")
+        database = self.home / "huiqi.db"
+        # On a read-only disk, or a library not this user's to write: searched and read as it is
+        self.read_only = not os.access(self.home, os.W_OK) or (database.exists() and not os.access(database, os.W_OK))
+        self.store = Store(f"sqlite:///{database}", read_only=self.read_only)
         self.dense = dense_search.wanted() if dense is None else dense
         self._index: SearchIndex | None = None
         self._dense_index: dense_search.DenseIndex | None = None
@@ -72,13 +75,23 @@ class Library:
     def index(self) -> SearchIndex:
         """The search index, opened on first use; rebuilt from the store if it is missing or stale."""
         if self._index is None:
-            self._index = SearchIndex(self.home / "index")
+            try:
+                self._index = SearchIndex(self.home / "index", read_only=self.read_only)
+            except OSError:  # an index that could be neither opened nor made anew
+                self._check_writable("its search index is missing or damaged")
+                raise
             empty = self.store.empty()
             # An index holding entries of an empty store (its database deleted) is emptied. Not by comparing
             # counts the other way: a library none of whose provisions is indexed would be rebuilt at every open.
             if self._stale.exists() or (self._index.reset and not empty) or (empty and self._index.count()):
+                self._check_writable("its search index is out of step with it and needs rebuilding")
                 self.rebuild_index()
         return self._index
+
+    def _check_writable(self, why: str) -> None:
+        if self.read_only:
+            raise BadRequest(f"the library in {self.home} is read-only and {why}; run this where the folder can be "
+                             "written (or copy the folder and pass --home the copy)")
 
     # Ingest ----------------------------------------------------------------------------------------------
 
@@ -87,6 +100,7 @@ class Library:
         """Ingest files and folders (recursively). One file failing does not stop the others.
         `progress(result, done, total)` is called after each file, `embedding(done, total)` as a file's passages
         are embedded (dense retrieval on)."""
+        self._check_writable("ingesting writes to it")
         files = expand_paths(paths)
         results = []
         for done, (path, name) in enumerate(files, start=1):
@@ -101,6 +115,7 @@ class Library:
         started = time.perf_counter()
         name = name or Path(path).name
         try:
+            self._check_writable("ingesting writes to it")
             read.check_file(Path(path))
             known = self.store.source(name)
             if known is not None and known.sha256 == read.digest(Path(path)) and known.parser == parse.PARSER_VERSION:
@@ -128,6 +143,7 @@ class Library:
             warnings=sum(len(d.warnings) for d in documents), seconds=time.perf_counter() - started, notes=notes)
 
     def remove(self, source_name: str) -> list[str]:
+        self._check_writable("removing writes to it")
         index = self.index
         if self.store.source(source_name) is not None:  # a mistyped name, refused below, must not cost a rebuild
             self._stale.touch()
@@ -159,6 +175,7 @@ class Library:
     def rebuild_index(self, embedding: Callable[[int, int], None] | None = None) -> int:
         """Re-grow the dictionary from the whole library and re-index every provision; with dense retrieval on,
         embed the provisions whose vectors are missing (`embedding(done, total)` follows that)."""
+        self._check_writable("rebuilding writes its index")
         index = self._index or SearchIndex(self.home / "index")
         self._index = index
         self._stale.touch()

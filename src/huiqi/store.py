@@ -112,8 +112,12 @@ _PROVISION_FIELDS = ("eid", "kind", "num", "heading", "text", "first_line", "las
                      "depth")
 
 
-def connect(url: str) -> Engine:
+def connect(url: str, read_only: bool = False) -> Engine:
+    """`read_only`: a library on a read-only disk or not the user's to write, read as it is. SQLite then opens
+    the file `immutable` (WAL mode would want to write its shared-memory file beside it) and nothing is created."""
     sqlite = url.startswith("sqlite")
+    if sqlite and read_only:
+        url = f"sqlite:///file:{url.removeprefix('sqlite:///')}?mode=ro&immutable=1&uri=true"
     engine = create_engine(url, json_serializer=lambda v: json.dumps(v, ensure_ascii=False),
                            connect_args={"check_same_thread": False} if sqlite else {})
     if sqlite:
@@ -121,9 +125,12 @@ def connect(url: str) -> Engine:
         def _pragmas(connection, _record) -> None:
             cursor = connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
+            if not read_only:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
+    if read_only:
+        return engine
     Base.metadata.create_all(engine)
     if "parser" not in {column["name"] for column in inspect(engine).get_columns("sources")}:
         with engine.begin() as connection:  # a library made before sources.parser existed
@@ -132,9 +139,9 @@ def connect(url: str) -> Engine:
 
 
 class Store:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, read_only: bool = False) -> None:
         try:
-            self.engine = connect(url)
+            self.engine = connect(url, read_only)
         except DatabaseError as exc:  # not a database, a damaged one, a locked one, one this user cannot write
             damaged = any(words in str(exc.orig) for words in ("not a database", "malformed"))
             advice = "move it away and ingest the files again" if damaged else "check its permissions and locks"

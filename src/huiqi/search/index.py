@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -112,22 +113,26 @@ def _schema() -> tantivy.Schema:
 
 
 class SearchIndex:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, read_only: bool = False) -> None:
         self.path = path
         self.schema = _schema()
         # An index from another schema, or one a killed writer left damaged, is dropped; `reset` (so is a missing
         # one) tells the library to refill it from the store.
         grown = self._grown_terms(path)
         self.reset = grown is None
-        if self.reset and path.is_dir():
-            shutil.rmtree(path)
-        elif self.reset and path.exists():
-            path.unlink()
-        try:
-            self.index = self._open(path)
-        except (ValueError, OSError):
-            shutil.rmtree(path, ignore_errors=True)
-            self.index, self.reset, grown = self._open(path), True, None
+        if read_only:
+            self.index = self._open_read_only(path)
+        else:
+            if self.reset and path.is_dir():
+                shutil.rmtree(path)
+            elif self.reset and path.exists():
+                path.unlink()
+            try:
+                self.index = self._open(path)
+            except (ValueError, OSError):
+                shutil.rmtree(path, ignore_errors=True)
+                self.reset, grown = True, None
+                self.index = self._open(path)
         self.index.register_tokenizer("ws", tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build())
         self.segmenter = self.base_segmenter()
         self.segmenter.add_terms(grown or [])
@@ -149,6 +154,17 @@ class SearchIndex:
         path.mkdir(parents=True, exist_ok=True)
         (path / "VERSION").write_text(SCHEMA_VERSION)
         return tantivy.Index(self.schema, path=str(path))
+
+    def _open_read_only(self, path: Path) -> tantivy.Index:
+        """An index on a read-only disk. tantivy takes a lock file even to read, so it is opened from a temporary
+        folder of links to the index's files (no copy), where its lock files can be made."""
+        if self.reset:
+            raise OSError(f"{path}: no index of version {SCHEMA_VERSION} to read")
+        self._links = tempfile.TemporaryDirectory(prefix="huiqi-index-")  # removed with this object
+        for entry in path.iterdir():
+            if not entry.name.startswith(".tantivy-"):
+                (Path(self._links.name) / entry.name).symlink_to(entry.resolve())
+        return tantivy.Index(self.schema, path=self._links.name)
 
     # Dictionary ----------------------------------------------------------------------------------------------
 
