@@ -176,9 +176,9 @@ def _lines(text: str) -> list[str]:
 
 def decode_text(name: str, data: bytes) -> tuple[str, str]:
     """UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030 (a superset of GBK and GB2312)."""
-    if data.startswith(b"\xef\xbb\xbf"):
+    if data.startswith(_BOMS[0]):
         return _strict(name, data[3:], "utf-8"), "utf-8-sig"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if data.startswith(_BOMS[1:]):
         return _strict(name, data, "utf-16"), "utf-16"
     _refuse_binary(name, data[:8192])
     return _sniff(name, data, final=True)
