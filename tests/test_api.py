@@ -114,7 +114,7 @@ def test_missing_provision_and_wrong_method(server):
     assert "no provision" in assert_error(server.get(f"/api/docs/{doc_id}/provisions/art_999"), 404)
     wrong_method = server.post("/api/search", params={"q": "贴息"})
     assert_error(wrong_method, 405)
-    assert wrong_method.headers["allow"] == "GET"
+    assert wrong_method.headers["allow"] == "GET, HEAD"
 
 
 def test_head_is_answered_like_get_without_a_body(server):

@@ -332,7 +332,7 @@ def read_only_copy(tmp_path):
     for path in changed:
         path.chmod(path.stat().st_mode | 0o200)
     for target in mounts:
-        subprocess.run(["umount", str(target)], check=True)
+        subprocess.run(["umount", "--lazy", str(target)], check=True)  # lazily: a test may still hold a file
 
 
 def test_a_read_only_library_is_searched_and_read_and_refuses_writes_with_a_message(tmp_path, notice_file,
@@ -346,3 +346,17 @@ def test_a_read_only_library_is_searched_and_read_and_refuses_writes_with_a_mess
     for args in (["ingest", str(notice_file)], ["remove", "notice.txt"], ["index", "--rebuild"]):
         result = huiqi(shipped, *args, check=False)
         assert result.returncode == 2 and "read-only" in result.stderr and "internal" not in result.stderr
+
+
+def test_a_stale_read_only_library_refuses_every_search_not_only_the_first(tmp_path, notice_file, read_only_copy):
+    from huiqi.errors import BadRequest
+    from huiqi.library import Library
+
+    home = tmp_path / "home"
+    huiqi(home, "ingest", str(notice_file))
+    (home / "index" / "STALE").touch()
+    library = Library(read_only_copy(home), dense=False)
+    for _ in range(2):
+        with pytest.raises(BadRequest, match="needs rebuilding"):
+            library.search("废弃物")
+    library.store.engine.dispose()  # let the folder be unmounted

@@ -130,3 +130,15 @@ def test_streamed_lines_decode_whatever_the_blocks(encoding, size):
 def test_streamed_lines_stop_at_what_is_not_text(data, reason):
     with pytest.raises(UnreadableFile, match=reason):
         list(stream_lines(io.BufferedReader(_Trickle(data, 4)), "q.txt", longest=60))
+
+
+def test_a_gb18030_file_whose_first_line_also_reads_as_utf8_is_decided_on_the_whole_block():
+    data = "失业\n稳岗补贴怎么申请\n".encode("gb18030")  # 失业 in GB18030 is valid UTF-8 ('ʧҵ')
+    assert list(stream_lines(io.BufferedReader(_Trickle(data, 1 << 20)), "q.txt", longest=60)) == [
+        "失业", "稳岗补贴怎么申请"]
+
+
+def test_a_carriage_return_inside_an_over_long_line_does_not_make_it_fit():
+    line = "补" * 60 + "\r" + "贴" * 5
+    assert list(stream_lines(io.BufferedReader(_Trickle(f"{line}\r\nok\r\n".encode(), 7)), "q.txt",
+                             longest=61)) == [line[:61], "ok"]

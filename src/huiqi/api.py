@@ -76,6 +76,8 @@ def create_app(library: Library) -> FastAPI:
         # Keep exc.headers: a 405 must still say which methods are allowed (Allow: GET).
         if exc.status_code == 404:
             return error(404, "Not Found: no such path; the API is listed at /docs", exc.headers)
+        if exc.status_code == 405 and exc.headers and exc.headers.get("Allow") == "GET":
+            return error(405, str(exc.detail), {**exc.headers, "Allow": "GET, HEAD"})  # HEAD: see HeadAsGet
         return error(exc.status_code, str(exc.detail), exc.headers)
 
     @app.exception_handler(Exception)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import sys
 from functools import wraps
@@ -53,11 +54,17 @@ def say(*parts: str | tuple[str, str], console: Console = out) -> None:
     console.print(Text.assemble(*out_parts))
 
 
+def _exit_on_signal(number: int, _frame) -> None:
+    raise SystemExit(128 + number)
+
+
 def handles_errors(command):
     """Print a HuiqiError's message (it says what to do) and exit with its code, without a traceback."""
 
     @wraps(command)
     def wrapper(*args, **kwargs):
+        for number in (signal.SIGTERM, signal.SIGHUP):  # `kill`, docker stop, a closed terminal: exit as Python
+            signal.signal(number, _exit_on_signal)         # does, cleaning up (temporary folders) on the way
         try:
             return command(*args, **kwargs)
         except HuiqiError as exc:

@@ -62,6 +62,9 @@ class Library:
         database = self.home / "huiqi.db"
         # On a read-only disk, or a library not this user's to write: searched and read as it is
         self.read_only = not os.access(self.home, os.W_OK) or (database.exists() and not os.access(database, os.W_OK))
+        if self.read_only and not database.exists():
+            raise BadRequest(f"{self.home} holds no library (no huiqi.db) and cannot be written; pass --home a "
+                             "library folder, or a folder you can write to ingest into")
         self.store = Store(f"sqlite:///{database}", read_only=self.read_only)
         self.dense = dense_search.wanted() if dense is None else dense
         self._index: SearchIndex | None = None
@@ -76,16 +79,18 @@ class Library:
         """The search index, opened on first use; rebuilt from the store if it is missing or stale."""
         if self._index is None:
             try:
-                self._index = SearchIndex(self.home / "index", read_only=self.read_only)
-            except OSError:  # an index that could be neither opened nor made anew
-                self._check_writable("its search index is missing or damaged")
+                index = SearchIndex(self.home / "index", read_only=self.read_only)
+            except OSError as exc:  # only read-only: an index that could not be opened, nor made anew
+                self._check_writable(f"its search index cannot be read ({exc})")
                 raise
             empty = self.store.empty()
             # An index holding entries of an empty store (its database deleted) is emptied. Not by comparing
             # counts the other way: a library none of whose provisions is indexed would be rebuilt at every open.
-            if self._stale.exists() or (self._index.reset and not empty) or (empty and self._index.count()):
+            if self._stale.exists() or (index.reset and not empty) or (empty and index.count()):
                 self._check_writable("its search index is out of step with it and needs rebuilding")
+                self._index = index
                 self.rebuild_index()
+            self._index = index
         return self._index
 
     def _check_writable(self, why: str) -> None:

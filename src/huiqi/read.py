@@ -113,7 +113,7 @@ def stream_lines(stream: io.BufferedReader, name: str, longest: int) -> Iterator
     for text in _decoded(stream, name):
         *complete, pending = (pending + text).split("\n")
         for line in complete:
-            yield line[:longest].rstrip("\r")
+            yield line.rstrip("\r")[:longest]
         pending = pending[:longest]  # the rest of a line already too long is not kept
     if pending:
         yield pending.rstrip("\r")
@@ -124,11 +124,12 @@ _NON_ASCII = re.compile(rb"[\x80-\xff]")
 
 
 def _decoded(stream: io.BufferedReader, name: str) -> Iterator[str]:
-    """The text of a stream, block by block. Without a byte order mark the encoding is decided on the first line
-    that is not ASCII (up to there UTF-8 and GB18030 agree): UTF-8 if it decodes as UTF-8, else GB18030 — as
-    `decode_text` decides for a whole file. A stream that turns out otherwise further on stops there."""
+    """The text of a stream, block by block. Without a byte order mark the encoding is decided, by the rule
+    `decode_text` applies to a whole file, on the complete lines read when the first line that is not ASCII ends
+    (up to there UTF-8 and GB18030 agree, and ASCII lines are passed on at once): a whole first block for a file,
+    what has arrived for a pipe. A stream that turns out otherwise further on stops there."""
     blocks = iter(lambda: stream.read1(1 << 20), b"")  # read1: what is there, not a megabyte a pipe may not fill
-    undecided, offset = b"", 0
+    undecided, offset, sample = b"", 0, None
     for block in blocks:
         undecided += block
         if offset == 0 and undecided.startswith(_BOMS):
@@ -139,24 +140,31 @@ def _decoded(stream: io.BufferedReader, name: str) -> Iterator[str]:
             offset, undecided = offset + len(undecided), b""
             continue
         first = _NON_ASCII.search(undecided).start()
-        if undecided.rfind(b"\n") > first or len(undecided) - first > 4096:
+        if (ascii_lines := undecided.rfind(b"\n", 0, first) + 1) > 0:  # not held back while the next line comes
+            yield undecided[:ascii_lines].decode("ascii")
+            offset, undecided, first = offset + ascii_lines, undecided[ascii_lines:], first - ascii_lines
+        if (last := undecided.rfind(b"\n")) > first:
+            sample = _sniff(name, undecided[:last + 1], final=True)[1]
+            break
+        if len(undecided) - first > 4096:  # a line that long is one query's error whatever its encoding
+            sample = _sniff(name, undecided, final=False)[1]
             break
     if not undecided:
         return
     if undecided.startswith(_BOMS):
         encoding = "utf-8-sig" if undecided.startswith(_BOMS[0]) else "utf-16"
-    else:  # on the first line that is not ASCII, whatever follows it in the same block
-        end = undecided.find(b"\n", first)
-        encoding = _sniff(name, undecided if end < 0 else undecided[:end], final=False)[1]
+    else:
+        encoding = sample or _sniff(name, undecided, final=True)[1]  # the stream ended first
     decoder = codecs.getincrementaldecoder(encoding)()
     for block in itertools.chain([undecided], blocks, [b""]):
         if encoding != "utf-16":
             _refuse_binary(name, block)
+        held = len(decoder.getstate()[0])  # bytes of a character begun in the block before
         try:
             yield decoder.decode(block, final=not block)
         except UnicodeDecodeError as exc:
-            raise UnreadableFile(f"{name}: invalid {encoding} at byte {offset + exc.start}; save the file as "
-                                 "UTF-8") from exc
+            raise UnreadableFile(f"{name}: invalid {encoding} at byte {offset - held + exc.start}: the file is "
+                                 "damaged or mixes encodings; save it as UTF-8") from exc
         offset += len(block)
 
 

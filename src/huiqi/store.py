@@ -5,8 +5,10 @@ together, or nothing changes."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 from sqlalchemy import (
     JSON,
@@ -113,11 +115,16 @@ _PROVISION_FIELDS = ("eid", "kind", "num", "heading", "text", "first_line", "las
 
 
 def connect(url: str, read_only: bool = False) -> Engine:
-    """`read_only`: a library on a read-only disk or not the user's to write, read as it is. SQLite then opens
-    the file `immutable` (WAL mode would want to write its shared-memory file beside it) and nothing is created."""
+    """`read_only`: a library on a read-only disk or not the user's to write, read as it is and nothing created.
+    On a read-only disk SQLite opens the file `immutable`: in WAL mode it would want to write a shared-memory file
+    beside it."""
     sqlite = url.startswith("sqlite")
     if sqlite and read_only:
-        url = f"sqlite:///file:{url.removeprefix('sqlite:///')}?mode=ro&immutable=1&uri=true"
+        path = url.removeprefix("sqlite:///")
+        wal = Path(f"{path}-wal")
+        # immutable only where nothing can change the file, and no write waits in its WAL file (which it ignores)
+        frozen = os.statvfs(path).f_flag & os.ST_RDONLY and not (wal.exists() and wal.stat().st_size)
+        url = f"sqlite:///file:{path}?mode=ro{'&immutable=1' if frozen else ''}&uri=true"
     engine = create_engine(url, json_serializer=lambda v: json.dumps(v, ensure_ascii=False),
                            connect_args={"check_same_thread": False} if sqlite else {})
     if sqlite:

@@ -152,19 +152,23 @@ class SearchIndex:
 
     def _open(self, path: Path) -> tantivy.Index:
         path.mkdir(parents=True, exist_ok=True)
-        (path / "VERSION").write_text(SCHEMA_VERSION)
+        if self.reset:
+            (path / "VERSION").write_text(SCHEMA_VERSION)
         return tantivy.Index(self.schema, path=str(path))
 
     def _open_read_only(self, path: Path) -> tantivy.Index:
         """An index on a read-only disk. tantivy takes a lock file even to read, so it is opened from a temporary
         folder of links to the index's files (no copy), where its lock files can be made."""
         if self.reset:
-            raise OSError(f"{path}: no index of version {SCHEMA_VERSION} to read")
+            raise OSError(f"no index of version {SCHEMA_VERSION} in {path}")
         self._links = tempfile.TemporaryDirectory(prefix="huiqi-index-")  # removed with this object
         for entry in path.iterdir():
             if not entry.name.startswith(".tantivy-"):
                 (Path(self._links.name) / entry.name).symlink_to(entry.resolve())
-        return tantivy.Index(self.schema, path=self._links.name)
+        try:
+            return tantivy.Index(self.schema, path=self._links.name)
+        except ValueError as exc:  # e.g. meta.json, which tantivy writes for its owner alone (mode 600)
+            raise OSError(str(exc)) from None
 
     # Dictionary ----------------------------------------------------------------------------------------------
 
