@@ -86,11 +86,12 @@ class Library:
             empty = self.store.empty()
             # An index holding entries of an empty store (its database deleted) is emptied. Not by comparing
             # counts the other way: a library none of whose provisions is indexed would be rebuilt at every open.
-            if self._stale.exists() or (index.reset and not empty) or (empty and index.count()):
+            rebuild = self._stale.exists() or (index.reset and not empty) or (empty and index.count())
+            if rebuild:  # checked before the index is kept: a read-only library refuses every search, not the first
                 self._check_writable("its search index is out of step with it and needs rebuilding")
-                self._index = index
-                self.rebuild_index()
             self._index = index
+            if rebuild:
+                self.rebuild_index()
         return self._index
 
     def _check_writable(self, why: str) -> None:
