@@ -111,7 +111,6 @@ def _parse(path: Path) -> None:
 def bench_search(sources: list[Path], queries_file: Path, home: Path | None, runs: int, k: int = 10) -> dict:
     """Query latency on a library of ≥100k provisions (the laws collection and the corpus), k=10, lexical
     path, beside the chunk+BM25 baseline over the same files, in one run."""
-
     from huiqi.evaluate import load_jsonl
     from huiqi.search import Filters
     from huiqi.search.baseline import ChunkBM25

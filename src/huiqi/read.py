@@ -129,10 +129,11 @@ def _decoded(stream: io.BufferedReader, name: str) -> Iterator[str]:
     (up to there UTF-8 and GB18030 agree, and ASCII lines are passed on at once): a whole first block for a file,
     what has arrived for a pipe. A stream that turns out otherwise further on stops there."""
     blocks = iter(lambda: stream.read1(1 << 20), b"")  # read1: what is there, not a megabyte a pipe may not fill
-    undecided, offset, sample = b"", 0, None
+    undecided, offset, encoding = b"", 0, None
     for block in blocks:
         undecided += block
         if offset == 0 and undecided.startswith(_BOMS):
+            encoding = "utf-8-sig" if undecided.startswith(_BOMS[0]) else "utf-16"
             break
         _refuse_binary(name, block)
         if undecided.isascii():
@@ -144,17 +145,14 @@ def _decoded(stream: io.BufferedReader, name: str) -> Iterator[str]:
             yield undecided[:ascii_lines].decode("ascii")
             offset, undecided, first = offset + ascii_lines, undecided[ascii_lines:], first - ascii_lines
         if (last := undecided.rfind(b"\n")) > first:
-            sample = _sniff(name, undecided[:last + 1], final=True)[1]
+            encoding = _sniff(name, undecided[:last + 1], final=True)[1]
             break
         if len(undecided) - first > 4096:  # a line that long is one query's error whatever its encoding
-            sample = _sniff(name, undecided, final=False)[1]
+            encoding = _sniff(name, undecided, final=False)[1]
             break
     if not undecided:
         return
-    if undecided.startswith(_BOMS):
-        encoding = "utf-8-sig" if undecided.startswith(_BOMS[0]) else "utf-16"
-    else:
-        encoding = sample or _sniff(name, undecided, final=True)[1]  # the stream ended first
+    encoding = encoding or _sniff(name, undecided, final=True)[1]  # the stream ended first
     decoder = codecs.getincrementaldecoder(encoding)()
     for block in itertools.chain([undecided], blocks, [b""]):
         if encoding != "utf-16":

@@ -120,22 +120,10 @@ class SearchIndex:
         # one) tells the library to refill it from the store.
         grown = self._grown_terms(path)
         self.reset = grown is None
-        if read_only:
-            self.index = self._open_read_only(path)
-        else:
-            if self.reset and path.is_dir():
-                shutil.rmtree(path)
-            elif self.reset and path.exists():
-                path.unlink()
-            try:
-                self.index = self._open(path)
-            except (ValueError, OSError):
-                shutil.rmtree(path, ignore_errors=True)
-                self.reset, grown = True, None
-                self.index = self._open(path)
+        self.index = self._open_read_only(path) if read_only else self._open_writable(path)
         self.index.register_tokenizer("ws", tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build())
         self.segmenter = self.base_segmenter()
-        self.segmenter.add_terms(grown or [])
+        self.segmenter.add_terms([] if self.reset else grown)
         self._paths: dict[str, list[str]] = {}
 
     @staticmethod
@@ -149,6 +137,18 @@ class SearchIndex:
             return terms.read_text(encoding="utf-8").split() if terms.exists() else []
         except (OSError, UnicodeDecodeError):
             return None
+
+    def _open_writable(self, path: Path) -> tantivy.Index:
+        if self.reset and path.is_dir():
+            shutil.rmtree(path)
+        elif self.reset and path.exists():
+            path.unlink()
+        try:
+            return self._open(path)
+        except (ValueError, OSError):  # files a killed writer left damaged
+            shutil.rmtree(path, ignore_errors=True)
+            self.reset = True
+            return self._open(path)
 
     def _open(self, path: Path) -> tantivy.Index:
         path.mkdir(parents=True, exist_ok=True)

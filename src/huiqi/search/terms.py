@@ -13,6 +13,7 @@ from huiqi.search.tokens import STOPWORDS, Segmenter, normalise
 
 _HAN_WORD = re.compile(r"^[\u4e00-\u9fff]+$")
 _QUOTED = re.compile(r"[“\"]([\u4e00-\u9fff]{2,8})[”\"]")
+_JOIN = "\x1f"  # between the words of a run: a string key takes far less memory than a tuple of words
 
 
 def grow(texts: Callable[[], Iterable[str]], segmenter: Segmenter, min_count: int = 8,
@@ -43,9 +44,6 @@ def grow(texts: Callable[[], Iterable[str]], segmenter: Segmenter, min_count: in
     grown = {run.replace(_JOIN, "") for run in candidates
              if len(left[run]) >= min_neighbours and len(right[run]) >= min_neighbours}
     return sorted(quoted | grown)
-
-
-_JOIN = "\x1f"  # between the words of a run: a string key takes far less memory than a tuple of words
 
 
 def _segmented(texts: Iterable[str], segmenter: Segmenter, quoted: set[str]) -> Iterator[list[str]]:
