@@ -348,6 +348,33 @@ def test_a_read_only_library_is_searched_and_read_and_refuses_writes_with_a_mess
         assert result.returncode == 2 and "read-only" in result.stderr and "internal" not in result.stderr
 
 
+def test_link_folders_left_by_killed_readers_are_removed_and_live_ones_kept(tmp_path, notice_file, read_only_copy):
+    import tempfile
+
+    home = tmp_path / "home"
+    huiqi(home, "ingest", str(notice_file))
+    dead_pid = subprocess.Popen(["true"])
+    dead_pid.wait()
+    left = Path(tempfile.mkdtemp(prefix=f"huiqi-index-{dead_pid.pid}-"))
+    live = Path(tempfile.mkdtemp(prefix=f"huiqi-index-{os.getpid()}-"))
+    try:
+        assert json.loads(huiqi(read_only_copy(home), "search", "废弃物", "--json").stdout)["hits"]
+        assert not left.exists() and live.exists()
+    finally:
+        shutil.rmtree(left, ignore_errors=True)
+        shutil.rmtree(live, ignore_errors=True)
+
+
+def test_the_index_files_get_the_mode_the_library_s_other_files_get(tmp_path, notice_file):
+    """tantivy writes meta.json for its owner alone; another user allowed to read the library must be able to."""
+    home = tmp_path / "home"
+    huiqi(home, "ingest", str(notice_file))
+    mode = (home / "index" / "VERSION").stat().st_mode & 0o777
+    assert mode & 0o044  # the test runs under a umask that lets others read
+    for name in ("meta.json", ".managed.json"):
+        assert (home / "index" / name).stat().st_mode & 0o777 == mode
+
+
 def test_a_stale_read_only_library_refuses_every_search_not_only_the_first(tmp_path, notice_file, read_only_copy):
     from huiqi.errors import BadRequest
     from huiqi.library import Library
@@ -360,3 +387,18 @@ def test_a_stale_read_only_library_refuses_every_search_not_only_the_first(tmp_p
         with pytest.raises(BadRequest, match="needs rebuilding"):
             library.search("废弃物")
     library.store.engine.dispose()  # let the folder be unmounted
+
+
+def test_ctrl_c_while_the_command_starts_ends_it_without_a_traceback(tmp_path):
+    """Importing the command line takes about half a second; Ctrl-C then used to print Python's traceback."""
+    import signal
+    import time
+
+    env = {**os.environ, "HUIQI_HOME": str(tmp_path / "home")}
+    for delay in (0.05, 0.2, 0.4):
+        process = subprocess.Popen([sys.executable, "-m", "huiqi", "docs"], stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE, text=True, env=env)
+        time.sleep(delay)
+        process.send_signal(signal.SIGINT)
+        stderr = process.communicate(timeout=30)[1]
+        assert "Traceback" not in stderr and process.returncode in (0, 130, -signal.SIGINT), (delay, stderr)

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import make_pdf
 from huiqi.errors import UnreadableFile
-from huiqi.read import read_source, stream_lines
+from huiqi.read import decode_text, read_source, stream_lines
 
 TEXT = "关于印发《江苏省制造业贷款财政贴息实施方案》的通知\n苏工信综合〔2024〕98号\n"
 
@@ -130,6 +130,34 @@ def test_streamed_lines_decode_whatever_the_blocks(encoding, size):
 def test_streamed_lines_stop_at_what_is_not_text(data, reason):
     with pytest.raises(UnreadableFile, match=reason):
         list(stream_lines(io.BufferedReader(_Trickle(data, 4)), "q.txt", longest=60))
+
+
+@pytest.mark.parametrize("size", [7, 1 << 20])
+def test_streamed_lines_before_damaged_utf8_are_passed_on_before_the_error(size):
+    good = [f"第{n}个问题：研发费用加计扣除怎么申请" for n in range(40)]
+    before = ("\n".join(good) + "\n").encode()
+    data = before + "坏".encode()[:-1] + "\n后\n".encode()  # a character cut short
+    lines = []
+    with pytest.raises(UnreadableFile, match=f"invalid utf-8 at byte {len(before)}:"):
+        lines.extend(stream_lines(io.BufferedReader(_Trickle(data, size)), "q.txt", longest=60))
+    assert lines == good
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
+def test_a_file_damaged_far_in_is_refused_at_the_damage_in_its_own_encoding(encoding):
+    text = ("关于印发江苏省制造业贷款财政贴息实施方案的通知\n" * 100).encode(encoding)
+    cut = text.index(b"\n", 2000)
+    data = text[:cut] + b"\xff" + text[cut:]  # lines of 70 (UTF-8) or 47 (GB18030) bytes
+    line = 29 if encoding == "utf-8" else 43
+    with pytest.raises(UnreadableFile, match=rf"invalid {encoding} at byte {cut} \(line {line}\)"):
+        decode_text("policy.txt", data)
+
+
+def test_a_short_utf8_file_cut_short_is_named_damaged_utf8_not_read_as_gb18030():
+    data = "贴息\n稳岗补贴\n".encode() + "坏".encode()[:2] + b"\n"
+    with pytest.raises(UnreadableFile, match=r"invalid utf-8 at byte 20 \(line 3\)"):
+        decode_text("q.txt", data)
+    assert decode_text("q.txt", "失业\n稳岗补贴".encode("gb18030")) == ("失业\n稳岗补贴", "gb18030")
 
 
 def test_a_gb18030_file_whose_first_line_also_reads_as_utf8_is_decided_on_the_whole_block():

@@ -6,9 +6,17 @@
     library.documents()
 """
 
-from huiqi.errors import HuiqiError
-from huiqi.library import Library
-from huiqi.records import Document, Provision
+from importlib import import_module
 
 __all__ = ["Document", "HuiqiError", "Library", "Provision"]
 __version__ = "0.1.0"
+_HOMES = {"Document": "huiqi.records", "HuiqiError": "huiqi.errors", "Library": "huiqi.library",
+          "Provision": "huiqi.records"}
+
+
+def __getattr__(name: str):
+    """The package's names are imported when first used, not with the package: `huiqi` (the command) imports
+    its parts itself, and must be able to end quietly on Ctrl-C while it does (`huiqi.__main__`)."""
+    if name in _HOMES:
+        return getattr(import_module(_HOMES[name]), name)
+    raise AttributeError(f"module 'huiqi' has no attribute {name!r}")

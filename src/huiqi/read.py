@@ -145,25 +145,34 @@ def _decoded(stream: io.BufferedReader, name: str) -> Iterator[str]:
             yield undecided[:ascii_lines].decode("ascii")
             offset, undecided, first = offset + ascii_lines, undecided[ascii_lines:], first - ascii_lines
         if (last := undecided.rfind(b"\n")) > first:
-            encoding = _sniff(name, undecided[:last + 1], final=True)[1]
+            encoding = _stream_encoding(name, undecided[:last + 1], final=True)
             break
         if len(undecided) - first > 4096:  # a line that long is one query's error whatever its encoding
-            encoding = _sniff(name, undecided, final=False)[1]
+            encoding = _stream_encoding(name, undecided, final=False)
             break
     if not undecided:
         return
-    encoding = encoding or _sniff(name, undecided, final=True)[1]  # the stream ended first
+    encoding = encoding or _stream_encoding(name, undecided, final=True)  # the stream ended first
     decoder = codecs.getincrementaldecoder(encoding)()
     for block in itertools.chain([undecided], blocks, [b""]):
         if encoding != "utf-16":
             _refuse_binary(name, block)
-        held = len(decoder.getstate()[0])  # bytes of a character begun in the block before
+        held = decoder.getstate()[0]  # bytes of a character begun in the block before
         try:
             yield decoder.decode(block, final=not block)
         except UnicodeDecodeError as exc:
-            raise UnreadableFile(f"{name}: invalid {encoding} at byte {offset - held + exc.start}: the file is "
-                                 "damaged or mixes encodings; save it as UTF-8") from exc
+            if encoding != "utf-16":  # the lines before the damage are passed on first
+                yield (held + block)[:exc.start].decode(encoding)
+            raise UnreadableFile(f"{name}: invalid {encoding} at byte {offset - len(held) + exc.start}: the file "
+                                 "is damaged or mixes encodings; save it as UTF-8") from exc
         offset += len(block)
+
+
+def _stream_encoding(name: str, data: bytes, final: bool) -> str:
+    try:
+        return _sniff(name, data, final)[1]
+    except DamagedText as damaged:  # the decoder passes on what comes before the damage, then stops at it
+        return damaged.encoding
 
 
 def _refuse_binary(name: str, data: bytes) -> None:
@@ -190,17 +199,48 @@ def decode_text(name: str, data: bytes) -> tuple[str, str]:
     return _sniff(name, data, final=True)
 
 
+class DamagedText(UnreadableFile):
+    """Text in a known encoding, damaged further on; what comes before the damage can be read."""
+
+    def __init__(self, message: str, encoding: str) -> None:
+        super().__init__(message)
+        self.encoding = encoding
+
+
 def _sniff(name: str, data: bytes, final: bool) -> tuple[str, str]:
     """(text, encoding): UTF-8 if `data` is UTF-8, else GB18030 if that reads as text (it decodes almost any
-    bytes; UTF-8 does not). Not `final`, `data` is the start of a stream and may end inside a character."""
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            text = codecs.getincrementaldecoder(encoding)().decode(data, final=final)
-        except UnicodeDecodeError:
-            continue
-        if encoding == "utf-8" or _looks_like_text(text):
-            return text, encoding
+    bytes; UTF-8 does not). Not `final`, `data` is the start of a stream and may end inside a character.
+    Text damaged part-way is refused at the damage (`DamagedText`), in the encoding it is in as far as there:
+    UTF-8 when UTF-8 read Chinese characters before it (GB18030 text never reads as a run of them), then GB18030."""
+    try:
+        return codecs.getincrementaldecoder("utf-8")().decode(data, final=final), "utf-8"
+    except UnicodeDecodeError as exc:
+        utf8_stop, chinese = exc.start, len(_CHINESE_UTF8.findall(data, 0, exc.start))
+    if chinese >= _SURELY_UTF8:
+        raise _damaged(name, data, "utf-8", utf8_stop)
+    try:
+        text = codecs.getincrementaldecoder("gb18030")().decode(data, final=final)
+    except UnicodeDecodeError as exc:
+        if chinese:
+            raise _damaged(name, data, "utf-8", utf8_stop) from None
+        if not data[:exc.start].isascii():
+            raise _damaged(name, data, "gb18030", exc.start) from None
+    else:
+        if _looks_like_text(text):
+            return text, "gb18030"
     raise UnreadableFile(f"{name}: not text in UTF-8 or GB18030; convert it with iconv or save it as UTF-8")
+
+
+# A Chinese character in UTF-8 (U+4E00…U+9FFF). GB18030 text reads as one by chance, never as three before UTF-8
+# fails on it: that many say the file is UTF-8, damaged where it fails, even if GB18030 could read it all.
+_CHINESE_UTF8 = re.compile(rb"[\xe4-\xe9][\x80-\xbf]{2}")
+_SURELY_UTF8 = 3
+
+
+def _damaged(name: str, data: bytes, encoding: str, start: int) -> DamagedText:
+    line = data.count(b"\n", 0, start) + 1
+    return DamagedText(f"{name}: invalid {encoding} at byte {start} (line {line}): the file is damaged or mixes "
+                       "encodings; mend that line or save the file as UTF-8 again", encoding)
 
 
 def _strict(name: str, data: bytes, encoding: str) -> str:

@@ -6,6 +6,7 @@ ingesting a file replaces its documents here too."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -112,6 +113,21 @@ def _schema() -> tantivy.Schema:
     return builder.build()
 
 
+def _remove_orphaned_links() -> None:
+    """Remove the link folders (see `SearchIndex._open_read_only`) of processes that ended without removing theirs:
+    killed by SIGKILL, or crashed. A folder is named after its process; one of a live process is left alone."""
+    for folder in Path(tempfile.gettempdir()).glob("huiqi-index-*-*"):
+        pid = folder.name.split("-")[2]
+        try:
+            if not pid.isdigit() or folder.lstat().st_uid != os.getuid():
+                continue
+            os.kill(int(pid), 0)
+        except ProcessLookupError:  # no such process: the folder is left over
+            shutil.rmtree(folder, ignore_errors=True)
+        except OSError:  # gone meanwhile, or the process is alive under another user
+            continue
+
+
 class SearchIndex:
     def __init__(self, path: Path, read_only: bool = False) -> None:
         self.path = path
@@ -161,7 +177,8 @@ class SearchIndex:
         folder of links to the index's files (no copy), where its lock files can be made."""
         if self.reset:
             raise OSError(f"no index of version {SCHEMA_VERSION} in {path}")
-        self._links = tempfile.TemporaryDirectory(prefix="huiqi-index-")  # removed with this object
+        _remove_orphaned_links()
+        self._links = tempfile.TemporaryDirectory(prefix=f"huiqi-index-{os.getpid()}-")  # removed with this object
         for entry in path.iterdir():
             if not entry.name.startswith(".tantivy-"):
                 (Path(self._links.name) / entry.name).symlink_to(entry.resolve())
@@ -208,17 +225,28 @@ class SearchIndex:
             for passage in passages(provision.text or provision.heading):
                 writer.add_document(self._document(document, provision, paths, passage))
             added += 1
-        writer.commit()
-        writer.wait_merging_threads()
-        self.index.reload()
+        self._commit(writer)
         return added
 
     def clear(self) -> None:
         writer = self.index.writer(heap_size=50_000_000, num_threads=1)
         writer.delete_all_documents()
+        self._commit(writer)
+
+    def _commit(self, writer: tantivy.IndexWriter) -> None:
         writer.commit()
         writer.wait_merging_threads()
         self.index.reload()
+        # tantivy writes its meta files for their owner alone (mode 600), whatever the umask: give them the mode
+        # our own files get, so that a library another user may read can be searched by them too.
+        try:
+            mode = (self.path / "VERSION").stat().st_mode & 0o777
+            for name in ("meta.json", ".managed.json"):
+                meta = self.path / name
+                if meta.stat().st_mode & 0o777 != mode:
+                    meta.chmod(mode)
+        except OSError:  # not ours to change (a shared folder): the owner's setting stands
+            pass
 
     def _document(self, document: Document, provision: Provision, paths: dict, passage: str) -> tantivy.Document:
         ancestors: list[str] = []
