@@ -104,6 +104,9 @@ def test_document_listing_pages_and_filters_by_source(server):
     ("/api/docs", {"offset": 2**63}, 422, "offset"),  # past SQLite's 64-bit INTEGER
     ("/api/docs", {"limit": 2**63}, 422, "limit"),
     ("/api/docs/" + "a" * 5000, {}, 422, "64 characters"),
+    ("/api/search", {"q": "贴息", "date_from": "2024-01-01"}, 400, "unknown parameter date_from; /api/search takes q"),
+    ("/api/docs", {"limit": 1, "x" * 1000: 1}, 400, "unknown parameter " + "x" * 40 + "; /api/docs takes source"),
+    ("/api/docs/nope", {"full": 1}, 400, "/api/docs/{doc_id} takes no parameters"),
 ])
 def test_errors_have_one_shape_and_no_stack_trace(server, path, params, status, words):
     assert words in assert_error(server.get(path, params=params), status)

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Annotated
 from urllib.parse import unquote_to_bytes
 
-from fastapi import FastAPI, HTTPException, Path, Query, Request
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel
@@ -57,8 +57,21 @@ class HeadAsGet:
         await self.app(scope, receive, send)
 
 
+def known_parameters(request: Request) -> None:
+    """A parameter an API route does not take is refused rather than ignored: `date_from=…` (for `since`) would
+    otherwise filter nothing, silently."""
+    route = request.scope.get("route")
+    if route is None or not route.include_in_schema:
+        return
+    taken = [param.alias for param in route.dependant.query_params]
+    unknown = [name[:40] for name in dict.fromkeys(request.query_params) if name not in taken]
+    if unknown:
+        raise HTTPException(400, f"unknown parameter {', '.join(unknown[:3])}; {route.path} takes "
+                                 f"{', '.join(taken) or 'no parameters'} (see /docs)")
+
+
 def create_app(library: Library) -> FastAPI:
-    app = FastAPI(title="huiqi 惠企", version=__version__,
+    app = FastAPI(title="huiqi 惠企", version=__version__, dependencies=[Depends(known_parameters)],
                   description="Policy library: documents, provisions and provision-level search.")
     app.add_middleware(HeadAsGet)
 
