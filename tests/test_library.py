@@ -192,3 +192,20 @@ def test_opening_a_library_in_step_does_not_rebuild_it(library, tmp_path, monkey
     library.ingest_file(write(tmp_path / "a.txt", COMPILATION))
     monkeypatch.setattr(Library, "rebuild_index", lambda self, embedding=None: pytest.fail("rebuilt"))
     assert Library(library.home).search("峰谷电价").hits
+
+
+def test_a_database_replaced_under_its_index_is_noticed_and_the_index_rebuilt(tmp_path):
+    """huiqi.db restored from a backup, or copied from another library: the index must not answer with the old
+    library's provisions (hits `show` cannot find), nor miss the new one's."""
+    from huiqi.library import Library
+
+    first, second = Library(tmp_path / "first"), Library(tmp_path / "second")
+    first.ingest([write(tmp_path / "a.txt", COMPILATION)])
+    second.ingest([write(tmp_path / "b.txt", COMPILATION.replace("分时电价", "阶梯电价"))])
+    for library in (first, second):
+        library.store.engine.dispose()
+    shutil.copy(second.home / "huiqi.db", first.home / "huiqi.db")
+    reopened = Library(first.home)
+    hits = reopened.search("电价").hits
+    assert {hit.source for hit in hits} == {"b.txt"}
+    assert all(reopened.document(hit.doc_id) for hit in hits)

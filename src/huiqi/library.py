@@ -84,9 +84,11 @@ class Library:
                 self._check_writable(f"its search index cannot be read ({exc})")
                 raise
             empty = self.store.empty()
-            # An index holding entries of an empty store (its database deleted) is emptied. Not by comparing
-            # counts the other way: a library none of whose provisions is indexed would be rebuilt at every open.
-            rebuild = self._stale.exists() or (index.reset and not empty) or (empty and index.count())
+            # An index holding entries of an empty store (its database deleted) is emptied, and one kept in step
+            # with another database (huiqi.db replaced under it) rebuilt. Not by comparing counts: a library none
+            # of whose provisions is indexed would be rebuilt at every open.
+            rebuild = (self._stale.exists() or (index.reset and not empty) or (empty and index.count())
+                       or index.fingerprint not in (None, self.store.fingerprint()))
             if rebuild:  # checked before the index is kept: a read-only library refuses every search, not the first
                 self._check_writable("its search index is out of step with it and needs rebuilding")
             self._index = index
@@ -171,6 +173,7 @@ class Library:
                 segmenter = index.base_segmenter()
                 index.replace_terms(grow(lambda: _texts(documents), segmenter), segmenter)
             index.update(removed, ((d, p) for d in documents for p in d.provisions))
+            index.keep_fingerprint(self.store.fingerprint())
         except Exception as exc:  # tantivy's errors have no common base class worth naming
             self._index = None
             return [f"the search index could not be updated ({exc}); it will be rebuilt from the library "
@@ -191,6 +194,7 @@ class Library:
                             segmenter)
         index.clear()
         added = index.update([], self.store.provisions())
+        index.keep_fingerprint(self.store.fingerprint())
         self._stale.unlink(missing_ok=True)
         if self.dense:
             # Vectors from before passages were embedded one by one hold one row, whatever the passage count; a

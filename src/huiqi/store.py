@@ -307,6 +307,15 @@ class Store:
         with Session(self.engine) as session:
             return session.scalar(select(DocumentRow.id).limit(1)) is None
 
+    def fingerprint(self) -> str:
+        """What sources the library holds, in a few numbers (how many, the newest row and ingest, their size). The
+        index keeps the fingerprint it was last brought in step with, so that a database replaced under it (restored
+        from a backup, copied from another library) is noticed. One aggregate query: asked after every file."""
+        with Session(self.engine) as session:
+            row = session.execute(select(func.count(), func.max(SourceRow.id), func.max(SourceRow.ingested_at),
+                                         func.total(SourceRow.size))).one()
+        return " ".join(str(value) for value in row)
+
     def counts(self) -> dict[str, int]:
         with Session(self.engine) as session:
             return {"sources": session.scalar(select(func.count()).select_from(SourceRow)),

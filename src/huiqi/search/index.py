@@ -299,6 +299,18 @@ class SearchIndex:
     def count(self) -> int:
         return self.index.searcher().num_docs
 
+    @property
+    def fingerprint(self) -> str | None:
+        """The store's fingerprint when this index was last brought in step with it; None if unknown (an index
+        from before fingerprints were kept)."""
+        try:
+            return (self.path / "LIBRARY").read_text(encoding="ascii").strip() or None
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    def keep_fingerprint(self, fingerprint: str) -> None:
+        (self.path / "LIBRARY").write_text(fingerprint, encoding="ascii")
+
     def search(self, query: str, k: int = 10, filters: Filters | None = None, group: bool = False) -> SearchResult:
         started = time.perf_counter()
         terms = understand(query, self.segmenter)
