@@ -357,18 +357,20 @@ def test_link_folders_left_by_killed_readers_are_removed_and_live_ones_kept(tmp_
     dead_pid.wait()
     left = Path(tempfile.mkdtemp(prefix=f"huiqi-index-{dead_pid.pid}-"))
     live = Path(tempfile.mkdtemp(prefix=f"huiqi-index-{os.getpid()}-"))
+    odd = [Path(tempfile.mkdtemp(prefix=f"huiqi-index-{pid}-")) for pid in ("9" * 20, "²", "0")]
     try:
         assert json.loads(huiqi(read_only_copy(home), "search", "废弃物", "--json").stdout)["hits"]
-        assert not left.exists() and live.exists()
+        assert not left.exists() and live.exists() and all(folder.exists() for folder in odd)
     finally:
-        shutil.rmtree(left, ignore_errors=True)
-        shutil.rmtree(live, ignore_errors=True)
+        for folder in (left, live, *odd):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
-def test_the_index_files_get_the_mode_the_library_s_other_files_get(tmp_path, notice_file):
+@pytest.mark.parametrize("command", ["ingest", "index"])  # written to, or only made
+def test_the_index_files_get_the_mode_the_library_s_other_files_get(tmp_path, notice_file, command):
     """tantivy writes meta.json for its owner alone; another user allowed to read the library must be able to."""
     home = tmp_path / "home"
-    huiqi(home, "ingest", str(notice_file))
+    huiqi(home, *(["ingest", str(notice_file)] if command == "ingest" else ["index"]))
     mode = (home / "index" / "VERSION").stat().st_mode & 0o777
     assert mode & 0o044  # the test runs under a umask that lets others read
     for name in ("meta.json", ".managed.json"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import docx
 import pytest
@@ -138,7 +139,7 @@ def test_streamed_lines_before_damaged_utf8_are_passed_on_before_the_error(size)
     before = ("\n".join(good) + "\n").encode()
     data = before + "坏".encode()[:-1] + "\n后\n".encode()  # a character cut short
     lines = []
-    with pytest.raises(UnreadableFile, match=f"invalid utf-8 at byte {len(before)}:"):
+    with pytest.raises(UnreadableFile, match=rf"invalid utf-8 at byte {len(before)} \(line 41\)"):
         lines.extend(stream_lines(io.BufferedReader(_Trickle(data, size)), "q.txt", longest=60))
     assert lines == good
 
@@ -158,6 +159,30 @@ def test_a_short_utf8_file_cut_short_is_named_damaged_utf8_not_read_as_gb18030()
     with pytest.raises(UnreadableFile, match=r"invalid utf-8 at byte 20 \(line 3\)"):
         decode_text("q.txt", data)
     assert decode_text("q.txt", "失业\n稳岗补贴".encode("gb18030")) == ("失业\n稳岗补贴", "gb18030")
+
+
+@pytest.mark.parametrize("size", [1, 1 << 20])
+@pytest.mark.parametrize(("data", "reason"), [
+    (b"\xef\xbb\xbf" + "贴息\n失业\nab".encode() + b"\xff\n", "invalid utf-8 at byte 19 (line 3)"),
+    ("贴息\n失业\nab".encode("utf-16") + b"\x00\xdcz\x00", "invalid utf-16 at byte 18 (line 3)"),  # a lone surrogate
+])
+def test_a_file_with_a_byte_order_mark_damaged_further_on_passes_on_the_lines_before(data, reason, size):
+    lines = []
+    with pytest.raises(UnreadableFile, match=re.escape(reason)):
+        lines.extend(stream_lines(io.BufferedReader(_Trickle(data, size)), "q.txt", longest=60))
+    assert lines == ["贴息", "失业"]
+    with pytest.raises(UnreadableFile, match=re.escape(reason)):
+        decode_text("q.txt", data)
+
+
+def test_gb18030_text_one_of_whose_characters_reads_as_utf8_is_damaged_gb18030_where_it_is():
+    data = "娼活动\n第一条 贴息\n第二条 失业\n".encode("gb18030") + b"\xff\n"  # 娼 is also UTF-8 (e6 bd bb)
+    with pytest.raises(UnreadableFile, match=re.escape("invalid gb18030 at byte 31 (line 4)")):
+        decode_text("g.txt", data)
+    lines = []
+    with pytest.raises(UnreadableFile, match=re.escape("invalid gb18030 at byte 31 (line 4)")):
+        lines.extend(stream_lines(io.BufferedReader(_Trickle(data, 1 << 20)), "g.txt", longest=60))
+    assert lines == ["娼活动", "第一条 贴息", "第二条 失业"]
 
 
 def test_a_gb18030_file_whose_first_line_also_reads_as_utf8_is_decided_on_the_whole_block():

@@ -6,7 +6,13 @@
     library.documents()
 """
 
-from importlib import import_module
+from importlib import import_module as _import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from huiqi.errors import HuiqiError
+    from huiqi.library import Library
+    from huiqi.records import Document, Provision
 
 __all__ = ["Document", "HuiqiError", "Library", "Provision"]
 __version__ = "0.1.0"
@@ -18,5 +24,9 @@ def __getattr__(name: str):
     """The package's names are imported when first used, not with the package: `huiqi` (the command) imports
     its parts itself, and must be able to end quietly on Ctrl-C while it does (`huiqi.__main__`)."""
     if name in _HOMES:
-        return getattr(import_module(_HOMES[name]), name)
+        return getattr(_import_module(_HOMES[name]), name)
     raise AttributeError(f"module 'huiqi' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

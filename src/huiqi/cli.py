@@ -8,6 +8,7 @@ Exit codes: 0 success, 1 some input failed, 2 unreadable input or bad usage, 3 n
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import socket
@@ -36,6 +37,10 @@ eval_app = typer.Typer(help="Score huiqi against hand-checked evaluation sets.",
 bench_app = typer.Typer(help="Benchmarks that print throughput and latency.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 app.add_typer(bench_app, name="bench")
+
+# SQLAlchemy logs a failure it has dealt with itself (a cursor Ctrl-C left open) with a traceback, through Python's
+# last-resort handler; what matters reaches the user as an exception, with a message.
+logging.getLogger("sqlalchemy").addHandler(logging.NullHandler())
 
 # Markup off: what is printed comes from documents, file names and queries, and '[/]' in one must not be read as
 # a style (rich raised on it); styled words go through `say`.
@@ -369,7 +374,10 @@ def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "
     library = Library(home)
     library.index  # noqa: B018 - open (and if needed rebuild) the index before the first request
     err.print(f"huiqi serving {library.home} on http://{host}:{port}  (Ctrl-C stops)")
-    uvicorn.Server(uvicorn.Config(create_app(library), log_level="warning")).run(sockets=[listener])
+    server = uvicorn.Server(uvicorn.Config(create_app(library), log_level="warning"))
+    # uvicorn shuts down gracefully on SIGINT and SIGTERM; a closed terminal (SIGHUP) is taken as SIGTERM
+    signal.signal(signal.SIGHUP, lambda _number, frame: server.handle_exit(signal.SIGTERM, frame))
+    server.run(sockets=[listener])
 
 
 def _report_out(report, as_json: bool, verbose: bool) -> None:

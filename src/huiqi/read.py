@@ -108,32 +108,43 @@ def read_source(path: str | Path, name: str | None = None) -> SourceText:
 def stream_lines(stream: io.BufferedReader, name: str, longest: int) -> Iterator[str]:
     """The lines of a text stream as they arrive, decoded and split as sources are (line N out is line N in), in
     bounded memory whatever comes: a line is cut after `longest` characters. A pipe is read as it fills, so that
-    `tail -f questions | huiqi search --queries -` answers each line when it is written."""
-    pending = ""
-    for text in _decoded(stream, name):
-        *complete, pending = (pending + text).split("\n")
-        for line in complete:
-            yield line.rstrip("\r")[:longest]
-        pending = pending[:longest]  # the rest of a line already too long is not kept
+    `tail -f questions | huiqi search --queries -` answers each line when it is written. Damaged text stops the
+    stream at the damage, once the lines before it have been passed on."""
+    pending, number = "", 0
+    try:
+        for text in _decoded(stream, name):
+            *complete, pending = (pending + text).split("\n")
+            for line in complete:
+                number += 1
+                yield line.rstrip("\r")[:longest]
+            pending = pending[:longest]  # the rest of a line already too long is not kept
+    except _Damage as damage:
+        raise _damaged(name, damage.encoding, damage.byte, number + 1) from None
     if pending:
         yield pending.rstrip("\r")
 
 
-_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+# Byte order mark → the codec that reads what follows it
+_BOMS = {b"\xef\xbb\xbf": "utf-8", b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
+
+
+class _Damage(Exception):
+    def __init__(self, encoding: str, byte: int) -> None:
+        self.encoding, self.byte = encoding, byte
 
 
 def _decoded(stream: io.BufferedReader, name: str) -> Iterator[str]:
     """The text of a stream, block by block. Without a byte order mark the encoding is decided, by the rule
     `decode_text` applies to a whole file, on the complete lines read when the first line that is not ASCII ends
     (up to there UTF-8 and GB18030 agree, and ASCII lines are passed on at once): a whole first block for a file,
-    what has arrived for a pipe. A stream that turns out otherwise further on stops there."""
+    what has arrived for a pipe. Text damaged further on is passed on up to the damage; then `_Damage`."""
     blocks = iter(lambda: stream.read1(1 << 20), b"")  # read1: what is there, not a megabyte a pipe may not fill
     undecided, offset, encoding = b"", 0, None
     for block in blocks:
         undecided += block
-        if offset == 0 and undecided.startswith(_BOMS):
-            encoding = "utf-8-sig" if undecided.startswith(_BOMS[0]) else "utf-16"
+        if offset == 0 and (bom := next((bom for bom in _BOMS if undecided.startswith(bom)), None)):
+            encoding, offset, undecided = _BOMS[bom], len(bom), undecided[len(bom):]
             break
         _refuse_binary(name, block)
         if undecided.isascii():
@@ -150,21 +161,19 @@ def _decoded(stream: io.BufferedReader, name: str) -> Iterator[str]:
         if len(undecided) - first > 4096:  # a line that long is one query's error whatever its encoding
             encoding = _stream_encoding(name, undecided, final=False)
             break
-    if not undecided:
+    if not undecided and encoding is None:
         return
     encoding = encoding or _stream_encoding(name, undecided, final=True)  # the stream ended first
     decoder = codecs.getincrementaldecoder(encoding)()
-    for block in itertools.chain([undecided], blocks, [b""]):
-        if encoding != "utf-16":
+    for block in itertools.chain([undecided] if undecided else [], blocks, [b""]):
+        if not encoding.startswith("utf-16"):  # where NUL is not part of a character
             _refuse_binary(name, block)
         held = decoder.getstate()[0]  # bytes of a character begun in the block before
         try:
             yield decoder.decode(block, final=not block)
         except UnicodeDecodeError as exc:
-            if encoding != "utf-16":  # the lines before the damage are passed on first
-                yield (held + block)[:exc.start].decode(encoding)
-            raise UnreadableFile(f"{name}: invalid {encoding} at byte {offset - len(held) + exc.start}: the file "
-                                 "is damaged or mixes encodings; save it as UTF-8") from exc
+            yield (held + block)[:exc.start].decode(encoding)  # the lines before the damage
+            raise _Damage(encoding, offset - len(held) + exc.start) from None
         offset += len(block)
 
 
@@ -191,10 +200,13 @@ def _lines(text: str) -> list[str]:
 
 def decode_text(name: str, data: bytes) -> tuple[str, str]:
     """UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030 (a superset of GBK and GB2312)."""
-    if data.startswith(_BOMS[0]):
-        return _strict(name, data[3:], "utf-8"), "utf-8-sig"
-    if data.startswith(_BOMS[1:]):
-        return _strict(name, data, "utf-16"), "utf-16"
+    for bom, encoding in _BOMS.items():
+        if data.startswith(bom):
+            try:
+                return data[len(bom):].decode(encoding), "utf-8-sig" if encoding == "utf-8" else "utf-16"
+            except UnicodeDecodeError as exc:
+                body = data[len(bom):]
+                raise _damaged(name, encoding, len(bom) + exc.start, _line_of(body, exc.start, encoding)) from exc
     _refuse_binary(name, data[:8192])
     return _sniff(name, data, final=True)
 
@@ -211,20 +223,22 @@ def _sniff(name: str, data: bytes, final: bool) -> tuple[str, str]:
     """(text, encoding): UTF-8 if `data` is UTF-8, else GB18030 if that reads as text (it decodes almost any
     bytes; UTF-8 does not). Not `final`, `data` is the start of a stream and may end inside a character.
     Text damaged part-way is refused at the damage (`DamagedText`), in the encoding it is in as far as there:
-    UTF-8 when UTF-8 read Chinese characters before it (GB18030 text never reads as a run of them), then GB18030."""
+    UTF-8 when UTF-8 read Chinese characters before it (GB18030 text reads as one now and then, never as a run),
+    else GB18030 when it read further."""
     try:
         return codecs.getincrementaldecoder("utf-8")().decode(data, final=final), "utf-8"
     except UnicodeDecodeError as exc:
-        utf8_stop, chinese = exc.start, len(_CHINESE_UTF8.findall(data, 0, exc.start))
+        utf8_stop = exc.start
+    chinese = sum(1 for _ in itertools.islice(_CHINESE_UTF8.finditer(data, 0, utf8_stop), _SURELY_UTF8))
     if chinese >= _SURELY_UTF8:
-        raise _damaged(name, data, "utf-8", utf8_stop)
+        raise _damaged(name, "utf-8", utf8_stop, _line_of(data, utf8_stop))
     try:
         text = codecs.getincrementaldecoder("gb18030")().decode(data, final=final)
     except UnicodeDecodeError as exc:
-        if chinese:
-            raise _damaged(name, data, "utf-8", utf8_stop) from None
+        if chinese >= 2 or (chinese and exc.start <= utf8_stop):
+            raise _damaged(name, "utf-8", utf8_stop, _line_of(data, utf8_stop)) from None
         if not data[:exc.start].isascii():
-            raise _damaged(name, data, "gb18030", exc.start) from None
+            raise _damaged(name, "gb18030", exc.start, _line_of(data, exc.start)) from None
     else:
         if _looks_like_text(text):
             return text, "gb18030"
@@ -237,17 +251,19 @@ _CHINESE_UTF8 = re.compile(rb"[\xe4-\xe9][\x80-\xbf]{2}")
 _SURELY_UTF8 = 3
 
 
-def _damaged(name: str, data: bytes, encoding: str, start: int) -> DamagedText:
-    line = data.count(b"\n", 0, start) + 1
-    return DamagedText(f"{name}: invalid {encoding} at byte {start} (line {line}): the file is damaged or mixes "
-                       "encodings; mend that line or save the file as UTF-8 again", encoding)
+def _line_of(data: bytes, byte: int, encoding: str = "utf-8") -> int:
+    newline = "\n".encode(encoding)
+    return data.count(newline, 0, byte) + 1 if len(newline) == 1 else data[:byte].decode(encoding).count("\n") + 1
 
 
-def _strict(name: str, data: bytes, encoding: str) -> str:
-    try:
-        return data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise UnreadableFile(f"{name}: invalid {encoding} at byte {exc.start}; the file is damaged") from exc
+def _damaged(name: str, encoding: str, byte: int, line: int) -> DamagedText:
+    """The message for damaged text: UTF-8 is mended or saved again; GB18030 damage may be another encoding."""
+    codec = "utf-16" if encoding.startswith("utf-16") else encoding
+    if encoding == "gb18030":
+        advice = "the file is damaged, or in another encoding; convert it with iconv or save it as UTF-8"
+    else:
+        advice = "the file is damaged or mixes encodings; mend that line or save the file as UTF-8 again"
+    return DamagedText(f"{name}: invalid {codec} at byte {byte} (line {line}): {advice}", encoding)
 
 
 def _looks_like_text(text: str) -> bool:

@@ -119,7 +119,7 @@ def _remove_orphaned_links() -> None:
     for folder in Path(tempfile.gettempdir()).glob("huiqi-index-*-*"):
         pid = folder.name.split("-")[2]
         try:
-            if not pid.isdigit() or folder.lstat().st_uid != os.getuid():
+            if not re.fullmatch(r"[1-9][0-9]{0,8}", pid) or folder.lstat().st_uid != os.getuid():
                 continue
             os.kill(int(pid), 0)
         except ProcessLookupError:  # no such process: the folder is left over
@@ -170,7 +170,9 @@ class SearchIndex:
         path.mkdir(parents=True, exist_ok=True)
         if self.reset:
             (path / "VERSION").write_text(SCHEMA_VERSION)
-        return tantivy.Index(self.schema, path=str(path))
+        index = tantivy.Index(self.schema, path=str(path))
+        self._share_meta_files()
+        return index
 
     def _open_read_only(self, path: Path) -> tantivy.Index:
         """An index on a read-only disk. tantivy takes a lock file even to read, so it is opened from a temporary
@@ -184,8 +186,10 @@ class SearchIndex:
                 (Path(self._links.name) / entry.name).symlink_to(entry.resolve())
         try:
             return tantivy.Index(self.schema, path=self._links.name)
-        except ValueError as exc:  # e.g. meta.json, which tantivy writes for its owner alone (mode 600)
-            raise OSError(str(exc)) from None
+        except ValueError as exc:  # e.g. meta.json of an index written by another user before huiqi shared it
+            hint = (f"; its owner can let others read it: chmod a+r {path}/* {path}/.managed.json"
+                    if "denied" in str(exc) else "")
+            raise OSError(f"{exc}{hint}") from None
 
     # Dictionary ----------------------------------------------------------------------------------------------
 
@@ -237,16 +241,21 @@ class SearchIndex:
         writer.commit()
         writer.wait_merging_threads()
         self.index.reload()
-        # tantivy writes its meta files for their owner alone (mode 600), whatever the umask: give them the mode
-        # our own files get, so that a library another user may read can be searched by them too.
+        self._share_meta_files()
+
+    def _share_meta_files(self) -> None:
+        """tantivy writes its meta files for their owner alone (mode 600), whatever the umask: they get the mode our
+        own files get, so that a library another user may read can be searched by them too."""
         try:
             mode = (self.path / "VERSION").stat().st_mode & 0o777
-            for name in ("meta.json", ".managed.json"):
-                meta = self.path / name
-                if meta.stat().st_mode & 0o777 != mode:
-                    meta.chmod(mode)
-        except OSError:  # not ours to change (a shared folder): the owner's setting stands
-            pass
+        except OSError:
+            return
+        for name in ("meta.json", ".managed.json"):
+            try:
+                if (self.path / name).stat().st_mode & 0o777 != mode:
+                    (self.path / name).chmod(mode)
+            except OSError:  # not there yet, or not ours to change (a shared folder): the owner's setting stands
+                continue
 
     def _document(self, document: Document, provision: Provision, paths: dict, passage: str) -> tantivy.Document:
         ancestors: list[str] = []
