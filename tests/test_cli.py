@@ -404,3 +404,28 @@ def test_ctrl_c_while_the_command_starts_ends_it_without_a_traceback(tmp_path):
         process.send_signal(signal.SIGINT)
         stderr = process.communicate(timeout=30)[1]
         assert "Traceback" not in stderr and process.returncode in (0, 130, -signal.SIGINT), (delay, stderr)
+
+
+def test_a_search_while_another_process_writes_leaves_the_index_to_it_and_writers_take_turns(tmp_path, notice_file):
+    """A search that found the index out of step used to rebuild it under a running ingest, which lost most of what
+    that ingest wrote (and the search failed on tantivy's lock); a second ingest failed its files the same way."""
+    from huiqi.library import Library
+
+    home = tmp_path / "home"
+    huiqi(home, "ingest", str(notice_file))
+    writer = Library(home, dense=False)
+    with writer._writing():  # another process at work, between its store write and its index update
+        (home / "index" / "STALE").touch()
+        assert json.loads(huiqi(home, "search", "废弃物", "--json").stdout)["hits"]
+        assert (home / "index" / "STALE").exists()  # left to the writer: no rebuild beside it
+        second = notice_file.with_name("second.txt")
+        second.write_text(notice_file.read_text(encoding="utf-8").replace("废弃物", "再生资源"), encoding="utf-8")
+        env = {**os.environ, "HUIQI_HOME": str(home)}
+        waiting = subprocess.Popen([sys.executable, "-m", "huiqi", "ingest", str(second)], env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        with pytest.raises(subprocess.TimeoutExpired):
+            waiting.wait(timeout=3)  # waits for its turn
+        (home / "index" / "STALE").unlink()
+    assert waiting.wait(timeout=60) == 0, waiting.stderr.read()
+    assert json.loads(huiqi(home, "search", "再生资源", "--json").stdout)["hits"]
+    writer.store.engine.dispose()

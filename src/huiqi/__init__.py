@@ -7,8 +7,8 @@
 """
 
 from importlib import import_module as _import_module
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # not `from typing import …`: the command must start before anything heavy is imported
 if TYPE_CHECKING:
     from huiqi.errors import HuiqiError
     from huiqi.library import Library

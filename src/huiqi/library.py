@@ -5,10 +5,12 @@ The CLI and the HTTP API are thin shells over this class.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,6 +71,7 @@ class Library:
         self.dense = dense_search.wanted() if dense is None else dense
         self._index: SearchIndex | None = None
         self._dense_index: dense_search.DenseIndex | None = None
+        self._writing_depth = 0
 
     @property
     def _stale(self) -> Path:
@@ -76,25 +79,57 @@ class Library:
 
     @property
     def index(self) -> SearchIndex:
-        """The search index, opened on first use; rebuilt from the store if it is missing or stale."""
+        """The search index, opened on first use; rebuilt from the store if it is missing or out of step with it,
+        unless another process is writing the library: that one brings the index in step, and a rebuild beside it
+        would lose what it writes."""
         if self._index is None:
+            path = self.home / "index"
             try:
-                index = SearchIndex(self.home / "index", read_only=self.read_only)
+                # Making an index anew clears its folder: one process at a time, not one under another's feet
+                with nullcontext() if self.read_only or SearchIndex.made(path) else self._writing():
+                    index = SearchIndex(path, read_only=self.read_only)
             except OSError as exc:  # only read-only: an index that could not be opened, nor made anew
                 self._check_writable(f"its search index cannot be read ({exc})")
                 raise
-            empty = self.store.empty()
-            # An index holding entries of an empty store (its database deleted) is emptied, and one kept in step
-            # with another database (huiqi.db replaced under it) rebuilt. Not by comparing counts: a library none
-            # of whose provisions is indexed would be rebuilt at every open.
-            rebuild = (self._stale.exists() or (index.reset and not empty) or (empty and index.count())
-                       or index.fingerprint not in (None, self.store.fingerprint()))
-            if rebuild:  # checked before the index is kept: a read-only library refuses every search, not the first
-                self._check_writable("its search index is out of step with it and needs rebuilding")
+            if self._out_of_step(index):  # checked before the index is kept: a read-only library refuses every
+                self._check_writable("its search index is out of step with it and needs rebuilding")  # search
             self._index = index
-            if rebuild:
-                self.rebuild_index()
+            with self._writing(wait=False) as ours:
+                if ours and self._out_of_step(index):  # asked again: a writer may have finished meanwhile
+                    self.rebuild_index()
         return self._index
+
+    def _out_of_step(self, index: SearchIndex) -> bool:
+        # An index holding entries of an empty store (its database deleted) is emptied, and one kept in step with
+        # another database (huiqi.db replaced under it) rebuilt. Not by comparing counts: a library none of whose
+        # provisions is indexed would be rebuilt at every open.
+        empty = self.store.empty()
+        return (self._stale.exists() or (index.reset and not empty) or (empty and index.count() > 0)
+                or index.fingerprint not in (None, self.store.fingerprint()))
+
+    @contextmanager
+    def _writing(self, wait: bool = True) -> Iterator[bool]:
+        """Held while the store and the index are written, across processes: writers take turns, and a reader
+        that finds the index out of step while a writer works leaves it alone. Yields False when `wait` is off
+        and another process holds it (read-only libraries are written by no one: True)."""
+        if self._writing_depth or self.read_only:
+            self._writing_depth += 1
+            try:
+                yield True
+            finally:
+                self._writing_depth -= 1
+            return
+        with open(self.home / "write.lock", "ab") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield False
+                return
+            self._writing_depth = 1
+            try:
+                yield True
+            finally:
+                self._writing_depth = 0  # the lock goes with the file
 
     def _check_writable(self, why: str) -> None:
         if self.read_only:
@@ -134,10 +169,11 @@ class Library:
             index = self.index  # opened (and, if stale, rebuilt) before the store changes
             vectors = (dense_search.embed_provisions([(d, p) for d in parsed.documents for p in d.provisions],
                                                      progress=embedding) if self.dense else None)
-            self._stale.touch()  # until the index has this write too (a process killed between the two)
-            removed = self.store.replace_source(parsed, vectors)
-            self._dense_index = None
-            notes = self._update_index(index, removed, parsed.documents)
+            with self._writing():
+                self._stale.touch()  # until the index has this write too (a process killed between the two)
+                removed = self.store.replace_source(parsed, vectors)
+                self._dense_index = None
+                notes = self._update_index(index, removed, parsed.documents)
         except HuiqiError as exc:
             return IngestResult(name, "failed", error=str(exc), exit_code=exc.exit_code,
                                 seconds=time.perf_counter() - started)
@@ -153,11 +189,13 @@ class Library:
     def remove(self, source_name: str) -> list[str]:
         self._check_writable("removing writes to it")
         index = self.index
-        if self.store.source(source_name) is not None:  # a mistyped name, refused below, must not cost a rebuild
-            self._stale.touch()
-        removed = self.store.remove_source(source_name)
-        self._dense_index = None
-        for note in self._update_index(index, removed, []):
+        with self._writing():
+            if self.store.source(source_name) is not None:  # a mistyped name, refused below, costs no rebuild
+                self._stale.touch()
+            removed = self.store.remove_source(source_name)
+            self._dense_index = None
+            notes = self._update_index(index, removed, [])
+        for note in notes:
             print(note, file=sys.stderr)
         return removed
 
@@ -185,29 +223,31 @@ class Library:
         """Re-grow the dictionary from the whole library and re-index every provision; with dense retrieval on,
         embed the provisions whose vectors are missing (`embedding(done, total)` follows that)."""
         self._check_writable("rebuilding writes its index")
-        index = self._index or SearchIndex(self.home / "index")
-        self._index = index
-        self._stale.touch()
-        # Three passes over the store, each streamed from it rather than held: memory does not grow with the library.
-        segmenter = index.base_segmenter()
-        index.replace_terms(grow(lambda: (p.text for _, p in self.store.provisions() if p.text), segmenter),
-                            segmenter)
-        index.clear()
-        added = index.update([], self.store.provisions())
-        index.keep_fingerprint(self.store.fingerprint())
-        self._stale.unlink(missing_ok=True)
-        if self.dense:
-            # Vectors from before passages were embedded one by one hold one row, whatever the passage count; a
-            # damaged blob counts as none.
-            have = {key: dense_search.passage_count(size) for key, size in self.store.vector_sizes().items()}
-            missing = [(d, p) for d, p in self.store.provisions() if searchable(p)
-                       and have.get((d.id, p.eid)) != len(dense_search.passage_texts(d, p))]
-            if missing:
-                print(f"note: embedding {len(missing)} provision(s) whose vectors are missing or of an older kind, "
-                      "for dense search; this can take minutes", file=sys.stderr)
-                self.store.add_vectors(dense_search.embed_provisions(missing, progress=embedding))
-            self._dense_index = None
-        return added
+        with self._writing():
+            index = self._index or SearchIndex(self.home / "index")
+            self._index = index
+            self._stale.touch()
+            # Three passes over the store, each streamed from it rather than held: memory does not grow with the
+            # library.
+            segmenter = index.base_segmenter()
+            index.replace_terms(grow(lambda: (p.text for _, p in self.store.provisions() if p.text), segmenter),
+                                segmenter)
+            index.clear()
+            added = index.update([], self.store.provisions())
+            index.keep_fingerprint(self.store.fingerprint())
+            self._stale.unlink(missing_ok=True)
+            if self.dense:
+                # Vectors from before passages were embedded one by one hold one row, whatever the passage count; a
+                # damaged blob counts as none.
+                have = {key: dense_search.passage_count(size) for key, size in self.store.vector_sizes().items()}
+                missing = [(d, p) for d, p in self.store.provisions() if searchable(p)
+                           and have.get((d.id, p.eid)) != len(dense_search.passage_texts(d, p))]
+                if missing:
+                    print(f"note: embedding {len(missing)} provision(s) whose vectors are missing or of an older "
+                          "kind, for dense search; this can take minutes", file=sys.stderr)
+                    self.store.add_vectors(dense_search.embed_provisions(missing, progress=embedding))
+                self._dense_index = None
+            return added
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None, group: bool = False,
                dense: bool | None = None, fusion: str = "rerank") -> SearchResult:

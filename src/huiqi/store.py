@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -31,7 +32,7 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DatabaseError
+from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from huiqi import parse
@@ -138,7 +139,14 @@ def connect(url: str, read_only: bool = False) -> Engine:
             cursor.close()
     if read_only:
         return engine
-    Base.metadata.create_all(engine)
+    for attempt in range(20):  # two processes opening a new library at once: one makes a table, or switches the
+        try:                   # file to WAL, under the other's feet
+            Base.metadata.create_all(engine)
+            break
+        except OperationalError as exc:
+            if attempt == 19 or not any(words in str(exc.orig) for words in ("already exists", "locked")):
+                raise
+            time.sleep(0.05)
     if "parser" not in {column["name"] for column in inspect(engine).get_columns("sources")}:
         with engine.begin() as connection:  # a library made before sources.parser existed
             connection.execute(text("ALTER TABLE sources ADD COLUMN parser VARCHAR(16)"))

@@ -143,6 +143,11 @@ class SearchIndex:
         self._paths: dict[str, list[str]] = {}
 
     @staticmethod
+    def made(path: Path) -> bool:
+        """Whether `path` holds an index of this schema: one that is not will be made anew, its folder cleared."""
+        return SearchIndex._grown_terms(path) is not None
+
+    @staticmethod
     def _grown_terms(path: Path) -> list[str] | None:
         """The dictionary grown for an index folder of this schema; None when there is no such folder, or its
         dictionary cannot be read (its terms segment the queries)."""
@@ -306,6 +311,7 @@ class SearchIndex:
     # Reading ---------------------------------------------------------------------------------------------------
 
     def count(self) -> int:
+        self.index.reload()  # what other processes have committed too
         return self.index.searcher().num_docs
 
     @property
