@@ -104,8 +104,9 @@ def test_document_listing_pages_and_filters_by_source(server):
     ("/api/docs", {"offset": 2**63}, 422, "offset"),  # past SQLite's 64-bit INTEGER
     ("/api/docs", {"limit": 2**63}, 422, "limit"),
     ("/api/docs/" + "a" * 5000, {}, 422, "64 characters"),
-    ("/api/search", {"q": "贴息", "date_from": "2024-01-01"}, 400, "unknown parameter date_from; /api/search takes q"),
-    ("/api/docs", {"limit": 1, "x" * 1000: 1}, 400, "unknown parameter " + "x" * 40 + "; /api/docs takes source"),
+    ("/api/search", {"q": "贴息", "date_from": "2024-01-01"}, 400, "unknown parameter 'date_from'; /api/search takes q"),
+    ("/api/docs", {"limit": 1, "x" * 1000: 1}, 400, "unknown parameter '" + "x" * 40 + "'; /api/docs takes source"),
+    ("/api/search", {"q": ["贴息", "补贴"]}, 400, "parameter 'q' is given more than once"),
     ("/api/docs/nope", {"full": 1}, 400, "/api/docs/{doc_id} takes no parameters"),
 ])
 def test_errors_have_one_shape_and_no_stack_trace(server, path, params, status, words):
@@ -118,6 +119,10 @@ def test_missing_provision_and_wrong_method(server):
     wrong_method = server.post("/api/search", params={"q": "贴息"})
     assert_error(wrong_method, 405)
     assert wrong_method.headers["allow"] == "GET, HEAD"
+
+
+def test_the_liveness_route_takes_what_monitors_add(server):
+    assert server.get("/api/health", params={"_": "1700000000000", "utm_source": "uptime"}).status_code == 200
 
 
 def test_head_is_answered_like_get_without_a_body(server):

@@ -58,16 +58,19 @@ class HeadAsGet:
 
 
 def known_parameters(request: Request) -> None:
-    """A parameter an API route does not take is refused rather than ignored: `date_from=…` (for `since`) would
-    otherwise filter nothing, silently."""
+    """A parameter an API route does not take, or one given twice, is refused rather than ignored: `date_from=…`
+    (for `since`) would otherwise filter nothing, silently. The liveness route takes what monitors add."""
     route = request.scope.get("route")
-    if route is None or not route.include_in_schema:
+    if route is None or not route.include_in_schema or route.path == "/api/health":
         return
     taken = [param.alias for param in route.dependant.query_params]
-    unknown = [name[:40] for name in dict.fromkeys(request.query_params) if name not in taken]
+    names = [name for name, _ in request.query_params.multi_items()]
+    unknown = [f"'{name[:40]}'" for name in dict.fromkeys(names) if name not in taken]
     if unknown:
         raise HTTPException(400, f"unknown parameter {', '.join(unknown[:3])}; {route.path} takes "
                                  f"{', '.join(taken) or 'no parameters'} (see /docs)")
+    if twice := [name for name in dict.fromkeys(names) if names.count(name) > 1]:
+        raise HTTPException(400, f"parameter '{twice[0]}' is given more than once; give it once")
 
 
 def create_app(library: Library) -> FastAPI:
