@@ -91,8 +91,9 @@ class Library:
             except OSError as exc:  # only read-only: an index that could not be opened, nor made anew
                 self._check_writable(f"its search index cannot be read ({exc})")
                 raise
-            if self._out_of_step(index):  # checked before the index is kept: a read-only library refuses every
-                self._check_writable("its search index is out of step with it and needs rebuilding")  # search
+            # Checked before the index is kept: a read-only library refuses every search, not the first
+            if self._out_of_step(index):
+                self._check_writable("its search index is out of step with it and needs rebuilding")
             self._index = index
             with self._writing(wait=False) as ours:
                 if ours and self._out_of_step(index):  # asked again: a writer may have finished meanwhile

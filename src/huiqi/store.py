@@ -139,8 +139,10 @@ def connect(url: str, read_only: bool = False) -> Engine:
             cursor.close()
     if read_only:
         return engine
-    for attempt in range(20):  # two processes opening a new library at once: one makes a table, or switches the
-        try:                   # file to WAL, under the other's feet
+    # Two processes opening a new library at once: one makes a table, or switches the file to WAL, under the
+    # other's feet; the other tries again.
+    for attempt in range(20):
+        try:
             Base.metadata.create_all(engine)
             break
         except OperationalError as exc:
