@@ -58,11 +58,9 @@ class HeadAsGet:
 
 
 def known_parameters(request: Request) -> None:
-    """A parameter an API route does not take, or one given twice, is refused rather than ignored: `date_from=…`
-    (for `since`) would otherwise filter nothing, silently. The liveness route takes what monitors add."""
-    route = request.scope.get("route")
-    if route is None or not route.include_in_schema or route.path == "/api/health":
-        return
+    """A parameter the route does not take, or one given twice, is refused rather than ignored: `date_from=…`
+    (for `since`) would otherwise filter nothing, silently."""
+    route = request.scope["route"]
     taken = [param.alias for param in route.dependant.query_params]
     names = [name for name, _ in request.query_params.multi_items()]
     unknown = [f"'{name[:40]}'" for name in dict.fromkeys(names) if name not in taken]
@@ -73,8 +71,12 @@ def known_parameters(request: Request) -> None:
         raise HTTPException(400, f"parameter '{twice[0]}' is given more than once; give it once")
 
 
+# On the data routes; the liveness route takes whatever monitors add (?_=…), the root and the docs pages too.
+STRICT = [Depends(known_parameters)]
+
+
 def create_app(library: Library) -> FastAPI:
-    app = FastAPI(title="huiqi 惠企", version=__version__, dependencies=[Depends(known_parameters)],
+    app = FastAPI(title="huiqi 惠企", version=__version__,
                   description="Policy library: documents, provisions and provision-level search.")
     app.add_middleware(HeadAsGet)
 
@@ -101,7 +103,7 @@ def create_app(library: Library) -> FastAPI:
         log.exception("unhandled error on %s", request.url.path)
         return error(500, "internal error; the server log has the details")
 
-    @app.get("/api/search", summary="Search provisions", responses=ERRORS)
+    @app.get("/api/search", summary="Search provisions", responses=ERRORS, dependencies=STRICT)
     def search(request: Request,
                q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS, description="Question or keywords")],
                k: Annotated[int, Query(ge=1, le=100)] = 10,
@@ -119,18 +121,19 @@ def create_app(library: Library) -> FastAPI:
                           date_to=until, in_force=in_force)
         return library.search(q, k=k, filters=filters, group=group).to_dict()
 
-    @app.get("/api/docs", summary="List documents", responses=ERRORS)
+    @app.get("/api/docs", summary="List documents", responses=ERRORS, dependencies=STRICT)
     def docs(source: Annotated[str | None, Query(max_length=255)] = None,
              limit: Annotated[int, Query(ge=1, le=1000)] = 100,
              offset: Annotated[int, Query(ge=0, le=10**9)] = 0) -> dict:  # le: SQLite INTEGER is 64-bit
         return {"total": library.document_count(source),
                 "documents": [d.summary() for d in library.documents(source, limit, offset)]}
 
-    @app.get("/api/docs/{doc_id}", summary="One document with its provision tree", responses=ERRORS)
+    @app.get("/api/docs/{doc_id}", summary="One document with its provision tree", responses=ERRORS,
+             dependencies=STRICT)
     def doc(doc_id: Annotated[str, Path(max_length=64)]) -> dict:
         return library.document(doc_id).to_dict()
 
-    @app.get("/api/docs/{doc_id}/provisions/{eid}", summary="One provision", responses=ERRORS)
+    @app.get("/api/docs/{doc_id}/provisions/{eid}", summary="One provision", responses=ERRORS, dependencies=STRICT)
     def provision(doc_id: Annotated[str, Path(max_length=64)], eid: Annotated[str, Path(max_length=255)]) -> dict:
         document, found = library.provision(doc_id, eid)
         return {"doc_id": doc_id, "doc_title": document.title, "source": document.source, **asdict(found)}

@@ -71,7 +71,6 @@ class Library:
         self.dense = dense_search.wanted() if dense is None else dense
         self._index: SearchIndex | None = None
         self._dense_index: dense_search.DenseIndex | None = None
-        self._writing_depth = 0
 
     @property
     def _stale(self) -> Path:
@@ -92,12 +91,14 @@ class Library:
                 self._check_writable(f"its search index cannot be read ({exc})")
                 raise
             # Checked before the index is kept: a read-only library refuses every search, not the first
-            if self._out_of_step(index):
+            out_of_step = self._out_of_step(index)
+            if out_of_step:
                 self._check_writable("its search index is out of step with it and needs rebuilding")
             self._index = index
-            with self._writing(wait=False) as ours:
-                if ours and self._out_of_step(index):  # asked again: a writer may have finished meanwhile
-                    self.rebuild_index()
+            if out_of_step:
+                with self._writing(wait=False) as ours:
+                    if ours and self._out_of_step(index):  # asked again: a writer may have finished meanwhile
+                        self._rebuild()
         return self._index
 
     def _out_of_step(self, index: SearchIndex) -> bool:
@@ -112,25 +113,14 @@ class Library:
     def _writing(self, wait: bool = True) -> Iterator[bool]:
         """Held while the store and the index are written, across processes: writers take turns, and a reader
         that finds the index out of step while a writer works leaves it alone. Yields False when `wait` is off
-        and another process holds it (read-only libraries are written by no one: True)."""
-        if self._writing_depth or self.read_only:
-            self._writing_depth += 1
-            try:
-                yield True
-            finally:
-                self._writing_depth -= 1
-            return
-        with open(self.home / "write.lock", "ab") as lock:
+        and another process holds it."""
+        with open(self.home / "write.lock", "ab") as lock:  # the lock goes with the file
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
             except BlockingIOError:
                 yield False
-                return
-            self._writing_depth = 1
-            try:
+            else:
                 yield True
-            finally:
-                self._writing_depth = 0  # the lock goes with the file
 
     def _check_writable(self, why: str) -> None:
         if self.read_only:
@@ -225,30 +215,33 @@ class Library:
         embed the provisions whose vectors are missing (`embedding(done, total)` follows that)."""
         self._check_writable("rebuilding writes its index")
         with self._writing():
-            index = self._index or SearchIndex(self.home / "index")
-            self._index = index
-            self._stale.touch()
-            # Three passes over the store, each streamed from it rather than held: memory does not grow with the
-            # library.
-            segmenter = index.base_segmenter()
-            index.replace_terms(grow(lambda: (p.text for _, p in self.store.provisions() if p.text), segmenter),
-                                segmenter)
-            index.clear()
-            added = index.update([], self.store.provisions())
-            index.keep_fingerprint(self.store.fingerprint())
-            self._stale.unlink(missing_ok=True)
-            if self.dense:
-                # Vectors from before passages were embedded one by one hold one row, whatever the passage count; a
-                # damaged blob counts as none.
-                have = {key: dense_search.passage_count(size) for key, size in self.store.vector_sizes().items()}
-                missing = [(d, p) for d, p in self.store.provisions() if searchable(p)
-                           and have.get((d.id, p.eid)) != len(dense_search.passage_texts(d, p))]
-                if missing:
-                    print(f"note: embedding {len(missing)} provision(s) whose vectors are missing or of an older "
-                          "kind, for dense search; this can take minutes", file=sys.stderr)
-                    self.store.add_vectors(dense_search.embed_provisions(missing, progress=embedding))
-                self._dense_index = None
-            return added
+            return self._rebuild(embedding)
+
+    def _rebuild(self, embedding: Callable[[int, int], None] | None = None) -> int:
+        index = self._index or SearchIndex(self.home / "index")
+        self._index = index
+        self._stale.touch()
+        # Three passes over the store, each streamed from it rather than held: memory does not grow with the
+        # library.
+        segmenter = index.base_segmenter()
+        index.replace_terms(grow(lambda: (p.text for _, p in self.store.provisions() if p.text), segmenter),
+                            segmenter)
+        index.clear()
+        added = index.update([], self.store.provisions())
+        index.keep_fingerprint(self.store.fingerprint())
+        self._stale.unlink(missing_ok=True)
+        if self.dense:
+            # Vectors from before passages were embedded one by one hold one row, whatever the passage count; a
+            # damaged blob counts as none.
+            have = {key: dense_search.passage_count(size) for key, size in self.store.vector_sizes().items()}
+            missing = [(d, p) for d, p in self.store.provisions() if searchable(p)
+                       and have.get((d.id, p.eid)) != len(dense_search.passage_texts(d, p))]
+            if missing:
+                print(f"note: embedding {len(missing)} provision(s) whose vectors are missing or of an older "
+                      "kind, for dense search; this can take minutes", file=sys.stderr)
+                self.store.add_vectors(dense_search.embed_provisions(missing, progress=embedding))
+            self._dense_index = None
+        return added
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None, group: bool = False,
                dense: bool | None = None, fusion: str = "rerank") -> SearchResult:

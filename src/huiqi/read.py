@@ -202,10 +202,10 @@ def decode_text(name: str, data: bytes) -> tuple[str, str]:
     """UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030 (a superset of GBK and GB2312)."""
     for bom, encoding in _BOMS.items():
         if data.startswith(bom):
+            body = data[len(bom):]
             try:
-                return data[len(bom):].decode(encoding), "utf-8-sig" if encoding == "utf-8" else "utf-16"
+                return body.decode(encoding), "utf-8-sig" if encoding == "utf-8" else "utf-16"
             except UnicodeDecodeError as exc:
-                body = data[len(bom):]
                 raise _damaged(name, encoding, len(bom) + exc.start, _line_of(body, exc.start, encoding)) from exc
     _refuse_binary(name, data[:8192])
     return _sniff(name, data, final=True)
