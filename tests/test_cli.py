@@ -370,11 +370,13 @@ def test_link_folders_left_by_killed_readers_are_removed_and_live_ones_kept(tmp_
 def test_the_index_files_get_the_mode_the_library_s_other_files_get(tmp_path, notice_file, command):
     """tantivy writes meta.json for its owner alone; another user allowed to read the library must be able to."""
     home = tmp_path / "home"
-    huiqi(home, *(["ingest", str(notice_file)] if command == "ingest" else ["index"]))
-    mode = (home / "index" / "VERSION").stat().st_mode & 0o777
-    assert mode & 0o044  # the test runs under a umask that lets others read
-    for name in ("meta.json", ".managed.json"):
-        assert (home / "index" / name).stat().st_mode & 0o777 == mode
+    before = os.umask(0o022)  # others may read what is written (the child process inherits it)
+    try:
+        huiqi(home, *(["ingest", str(notice_file)] if command == "ingest" else ["index"]))
+    finally:
+        os.umask(before)
+    for name in ("VERSION", "meta.json", ".managed.json"):
+        assert (home / "index" / name).stat().st_mode & 0o777 == 0o644, name
 
 
 def test_a_stale_read_only_library_refuses_every_search_not_only_the_first(tmp_path, notice_file, read_only_copy):
