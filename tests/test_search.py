@@ -538,3 +538,58 @@ def test_rebuilding_twice_grows_the_same_dictionary_and_ranks_the_same(corpus, t
     library.rebuild_index()
     assert library.index.grown_terms() == first and len(first) > 20
     assert [(h.eid, round(h.score, 6)) for h in library.search("研发费用加计扣除", k=5).hits] == before
+
+
+def test_the_same_files_search_the_same_whether_ingested_together_or_one_by_one(corpus, tmp_path):
+    """The dictionary was grown from whichever file filled the library first, so results hung on the order files
+    came in. Files ingested together are now indexed with a dictionary grown from all of them, and a library that
+    has doubled since its dictionary was grown is grown again."""
+    from huiqi.library import Library
+
+    small, large = corpus / "002_3700f5e89e50de4d.txt", corpus / "001_bf5e8a97a1a13c8b.txt"
+    question = "研发费用加计扣除"
+
+    def state(library: Library) -> tuple:
+        return library.index.grown_terms(), [(h.eid, round(h.score, 6)) for h in library.search(question).hits]
+
+    together = Library(tmp_path / "together", dense=False)
+    together.ingest([large, small])
+    assert not (tmp_path / "together" / "index" / "STALE").exists()
+
+    doubled = Library(tmp_path / "doubled", dense=False)
+    doubled.ingest([small])
+    alone = doubled.index.grown_terms()
+    doubled.ingest([large])  # more than doubles the library: grown again from all of it
+    assert state(doubled) == state(together) and doubled.index.grown_terms() != alone
+
+    not_doubled = Library(tmp_path / "not-doubled", dense=False)
+    not_doubled.ingest([large])
+    first = not_doubled.index.grown_terms()
+    not_doubled.ingest([small])  # less than doubles it: indexed with the dictionary it has
+    assert not_doubled.index.grown_terms() == first
+    not_doubled.rebuild_index()
+    assert state(not_doubled) == state(together)
+
+
+def test_an_index_that_never_noted_what_its_dictionary_was_grown_from_is_grown_once_more(indexed):
+    (indexed.home / "index" / "GROWN_FROM").unlink()
+    assert indexed.index.outgrown()
+    indexed.rebuild_index()
+    assert not indexed.index.outgrown()
+
+
+def test_files_ingested_together_are_stored_even_when_indexing_them_fails(library, tmp_path, monkeypatch, capsys):
+    from huiqi.search.index import SearchIndex
+
+    for name, text in (("ministry.txt", MINISTRY), ("henan.txt", HENAN)):
+        (tmp_path / name).write_text("\n".join(pdf_lines(text)), encoding="utf-8")
+
+    def broken(self, removed, items):
+        raise RuntimeError("LockBusy")
+
+    monkeypatch.setattr(SearchIndex, "update", broken)
+    results = library.ingest([tmp_path / "ministry.txt", tmp_path / "henan.txt"])
+    assert [r.status for r in results] == ["ingested", "ingested"]
+    assert "will be rebuilt" in capsys.readouterr().err
+    monkeypatch.undo()
+    assert library.search("峰谷电价").hits  # the next use rebuilds from the store

@@ -129,7 +129,11 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders (.
                 progress.reset(passages, total=total, visible=True)
             progress.update(passages, completed=done)
 
-        results = Library(home).ingest(paths, progress=advance, embedding=embedded)
+        def indexing() -> None:
+            progress.update(passages, visible=False)
+            progress.update(task, total=None, description="indexing the library (its dictionary grown from all of it)")
+
+        results = Library(home).ingest(paths, progress=advance, embedding=embedded, indexing=indexing)
     if not results:
         raise BadRequest("no supported files found in the given paths (.txt .md .docx .pdf .html)")
     failed = [r for r in results if r.status == "failed"]

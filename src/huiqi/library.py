@@ -130,24 +130,53 @@ class Library:
     # Ingest ----------------------------------------------------------------------------------------------
 
     def ingest(self, paths: Iterable[str | Path], progress: Callable[[IngestResult, int, int], None] | None = None,
-               embedding: Callable[[int, int], None] | None = None) -> list[IngestResult]:
+               embedding: Callable[[int, int], None] | None = None,
+               indexing: Callable[[], None] | None = None) -> list[IngestResult]:
         """Ingest files and folders (recursively). One file failing does not stop the others.
         `progress(result, done, total)` is called after each file, `embedding(done, total)` as a file's passages
-        are embedded (dense retrieval on)."""
+        are embedded (dense retrieval on), `indexing()` before the whole library is indexed anew.
+
+        The dictionary that segments the index is grown from the library, so which files it was grown from shapes
+        the results. Several files ingested into an empty library are indexed together once all are stored, with
+        a dictionary grown from all of them; once the library is twice what its dictionary was grown from, it is
+        grown again and everything re-indexed (like a growing array, each provision is re-indexed about once in
+        all). The same files give the same results whichever order, and in how many commands, they came in, up to
+        the files added since the library last doubled."""
         self._check_writable("ingesting writes to it")
-        files = expand_paths(paths)
-        results = []
-        for done, (path, name) in enumerate(files, start=1):
-            results.append(self.ingest_file(path, name, embedding))
-            if progress:
-                progress(results[-1], done, len(files))
-        return results
+        return self._ingest(expand_paths(paths), progress, embedding, indexing)
 
     def ingest_file(self, path: Path, name: str | None = None,
                     embedding: Callable[[int, int], None] | None = None) -> IngestResult:
         """Ingest one file under `name` (default: its file name); a later file of the same name replaces it."""
+        return self._ingest([(Path(path), name or Path(path).name)], embedding=embedding)[0]
+
+    def _ingest(self, files: list[tuple[Path, str]], progress: Callable[[IngestResult, int, int], None] | None = None,
+                embedding: Callable[[int, int], None] | None = None,
+                indexing: Callable[[], None] | None = None) -> list[IngestResult]:
+        filling = len(files) > 1 and self.store.empty()
+        results = []
+        for done, (path, name) in enumerate(files, start=1):
+            results.append(self._ingest_one(path, name, embedding, index_now=not filling))
+            if progress:
+                progress(results[-1], done, len(files))
+        changed = any(result.status in ("ingested", "replaced") for result in results)
+        # An index that failed to take a file (dropped) is rebuilt, and its dictionary grown, at its next use
+        if changed and (filling or (self._index is not None and self._index.outgrown())):
+            if indexing:
+                indexing()
+            try:
+                with self._writing():
+                    self._rebuild()
+            except Exception as exc:  # the files are stored: the index follows at its next use
+                self._index = None
+                print(f"note: the search index could not be built ({exc}); it will be rebuilt from the library at "
+                      "its next use", file=sys.stderr)
+        return results
+
+    def _ingest_one(self, path: Path, name: str, embedding: Callable[[int, int], None] | None,
+                    index_now: bool) -> IngestResult:
+        """`index_now` off: the file is stored and the index left marked out of step, for the caller to rebuild."""
         started = time.perf_counter()
-        name = name or Path(path).name
         try:
             self._check_writable("ingesting writes to it")
             read.check_file(Path(path))
@@ -164,7 +193,7 @@ class Library:
                 self._stale.touch()  # until the index has this write too (a process killed between the two)
                 removed = self.store.replace_source(parsed, vectors)
                 self._dense_index = None
-                notes = self._update_index(index, removed, parsed.documents)
+                notes = self._update_index(index, removed, parsed.documents) if index_now else []
         except HuiqiError as exc:
             return IngestResult(name, "failed", error=str(exc), exit_code=exc.exit_code,
                                 seconds=time.perf_counter() - started)
@@ -195,13 +224,16 @@ class Library:
         index is marked STALE before the store is written and unmarked once it has the write too, so that should it
         fail, or the process die in between, it is rebuilt from the store at its next use."""
         try:
-            # The dictionary grows when the index is first filled and at every `huiqi index --rebuild`, not
-            # at each ingest: provisions already indexed were segmented with the old one, and a query must
-            # be segmented the way they were.
-            if index.count() == 0 and documents:
+            # The dictionary grows when the index is first filled, when the library has doubled (`ingest`) and
+            # at every `huiqi index --rebuild`, not at each file: provisions already indexed were segmented
+            # with the old one, and a query must be segmented the way they were.
+            growing = index.count() == 0 and bool(documents)
+            if growing:
                 segmenter = index.base_segmenter()
                 index.replace_terms(grow(lambda: _texts(documents), segmenter), segmenter)
             index.update(removed, ((d, p) for d in documents for p in d.provisions))
+            if growing:
+                index.mark_grown()
             index.keep_fingerprint(self.store.fingerprint())
         except Exception as exc:  # tantivy's errors have no common base class worth naming
             self._index = None
@@ -228,6 +260,7 @@ class Library:
                             segmenter)
         index.clear()
         added = index.update([], self.store.provisions())
+        index.mark_grown()
         index.keep_fingerprint(self.store.fingerprint())
         self._stale.unlink(missing_ok=True)
         if self.dense:

@@ -218,6 +218,20 @@ class SearchIndex:
         self.segmenter.add_terms(grown)
         self._paths.clear()
 
+    def mark_grown(self) -> None:
+        """Remember how many entries the dictionary was grown from (call it once they are indexed)."""
+        (self.path / "GROWN_FROM").write_text(str(self.count()), encoding="ascii")
+
+    def outgrown(self) -> bool:
+        """Whether the index holds twice the entries its dictionary was grown from; an index from before this was
+        kept counts as grown from nothing, so that it is grown once more."""
+        try:
+            grown_from = int((self.path / "GROWN_FROM").read_text(encoding="ascii"))
+        except (OSError, ValueError):
+            grown_from = 0
+        count = self.count()
+        return count > 0 and count >= 2 * grown_from
+
     # Writing ---------------------------------------------------------------------------------------------------
 
     def update(self, remove_doc_ids: Iterable[str], items: Iterable[tuple[Document, Provision]]) -> int:

@@ -35,8 +35,9 @@ def grow(texts: Callable[[], Iterable[str]], segmenter: Segmenter, min_count: in
     del counts  # the bulk: every distinct run
     left: defaultdict[str, set[str]] = defaultdict(set)
     right: defaultdict[str, set[str]] = defaultdict(set)
+    firsts = {run.split(_JOIN, 1)[0] for run in candidates}
     for words in _segmented(texts(), segmenter, set()):
-        for start, run in _runs(words):
+        for start, run in _runs(words, firsts):
             if run in candidates:
                 size = run.count(_JOIN) + 1
                 left[run].add(words[start - 1] if start else "^")
@@ -53,13 +54,17 @@ def _segmented(texts: Iterable[str], segmenter: Segmenter, quoted: set[str]) -> 
         yield segmenter.jieba.cut(text)
 
 
-def _runs(words: list[str]) -> Iterator[tuple[int, str]]:
+def _runs(words: list[str], firsts: set[str] | None = None) -> Iterator[tuple[int, str]]:
     """(start, run) for each run of two to four Han words, 3 to 8 characters, not starting or ending in a
-    stopword."""
-    for start in range(len(words)):
-        for size in (2, 3, 4):
-            run = words[start:start + size]
-            if len(run) < size or not all(_HAN_WORD.match(w) for w in run):
+    stopword; only those starting with one of `firsts` when given."""
+    han = [_HAN_WORD.match(word) is not None for word in words]  # each word once, not once per run it is in
+    for start, first in enumerate(words):
+        if not han[start] or first in STOPWORDS or (firsts is not None and first not in firsts):
+            continue
+        chars = len(first)
+        for end in range(start + 1, min(start + 4, len(words))):
+            chars += len(words[end])
+            if not han[end] or chars > 8:  # a longer run holds the same word, or more characters
                 break
-            if 3 <= sum(map(len, run)) <= 8 and run[0] not in STOPWORDS and run[-1] not in STOPWORDS:
-                yield start, _JOIN.join(run)
+            if chars >= 3 and words[end] not in STOPWORDS:
+                yield start, _JOIN.join(words[start:end + 1])
