@@ -431,3 +431,12 @@ def test_a_search_while_another_process_writes_leaves_the_index_to_it_and_writer
     assert waiting.wait(timeout=60) == 0, waiting.stderr.read()
     assert json.loads(huiqi(home, "search", "再生资源", "--json").stdout)["hits"]
     writer.store.engine.dispose()
+
+
+def test_a_search_that_finds_nothing_says_what_to_try(tmp_path, notice_file):
+    home = tmp_path / "home"
+    huiqi(home, "ingest", str(notice_file))
+    plain = huiqi(home, "search", "qwertyzzz")
+    assert "0 hits" in plain.stdout and "try fewer or other words" in plain.stderr and "filter" not in plain.stderr
+    assert "drop a filter" in huiqi(home, "search", "废弃物", "--since", "2030-01-01").stderr
+    assert huiqi(home, "search", "qwertyzzz", "--json").stderr == ""  # machines get the empty list alone

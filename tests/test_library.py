@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
@@ -209,3 +211,10 @@ def test_a_database_replaced_under_its_index_is_noticed_and_the_index_rebuilt(tm
     hits = reopened.search("电价").hits
     assert {hit.source for hit in hits} == {"b.txt"}
     assert all(reopened.document(hit.doc_id) for hit in hits)
+
+
+def test_the_package_names_its_modules_and_classes_without_importing_them_first():
+    script = ("import huiqi, sys; assert 'huiqi.library' not in sys.modules; "
+              "print(huiqi.errors.HuiqiError.__name__, huiqi.Library.__name__, hasattr(huiqi, 'nothing'))")
+    shown = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert shown.split() == ["HuiqiError", "Library", "False"]

@@ -25,6 +25,12 @@ def __getattr__(name: str):
     its parts itself, and must be able to end quietly on Ctrl-C while it does (`huiqi.__main__`)."""
     if name in _HOMES:
         return getattr(_import_module(_HOMES[name]), name)
+    if not name.startswith("_"):
+        try:
+            return _import_module(f"huiqi.{name}")  # a module, as `huiqi.errors` was before names were lazy
+        except ModuleNotFoundError as exc:
+            if exc.name != f"huiqi.{name}":
+                raise
     raise AttributeError(f"module 'huiqi' has no attribute {name!r}")
 
 

@@ -284,7 +284,8 @@ def search(query: Annotated[str | None, typer.Argument(help="Question or keyword
     """
     library = Library(home)
     filters = _filters(region, level, issuer, genre, since, until, in_force)
-    if library.empty():
+    empty = library.empty()
+    if empty:
         say(("note:", "yellow"), f" the library at {library.home} holds no documents; run huiqi ingest FILES first "
             "(or pass --home)", console=err)
     if queries is not None:
@@ -307,6 +308,10 @@ def search(query: Annotated[str | None, typer.Argument(help="Question or keyword
         for other in hit.related:
             say((f"   also {other['citation']}", "dim"))
     say((f"{len(result.hits)} hit{'' if len(result.hits) == 1 else 's'} in {result.took_ms:.1f} ms", "dim"))
+    if not result.hits and not empty:
+        advice = "drop a filter, or " if filters != Filters() else ""
+        say(("note:", "yellow"), f" no provision holds these words; {advice}try fewer or other words "
+            "(贷款贴息, 稳岗补贴)", console=err)
 
 
 def _batch(library: Library, queries: Path, k: int, filters: Filters, group: bool) -> int:
