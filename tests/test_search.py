@@ -593,3 +593,18 @@ def test_files_ingested_together_are_stored_even_when_indexing_them_fails(librar
     assert "will be rebuilt" in capsys.readouterr().err
     monkeypatch.undo()
     assert library.search("峰谷电价").hits  # the next use rebuilds from the store
+
+
+def test_a_search_opened_before_the_dictionary_grew_again_follows_it(corpus, tmp_path):
+    """`huiqi serve` keeps its index open: when another process grows the dictionary again and re-indexes, its
+    queries must be segmented with the new dictionary — segmented with the old one, 一站式服务 (grown from the
+    second file) found nothing."""
+    from huiqi.library import Library
+
+    home, question = tmp_path / "home", "一站式服务"
+    Library(home, dense=False).ingest([corpus / "002_3700f5e89e50de4d.txt"])
+    serving = Library(home, dense=False)
+    serving.search(question)
+    Library(home, dense=False).ingest([corpus / "001_bf5e8a97a1a13c8b.txt"])  # doubles the library: grown again
+    expected = [(h.eid, round(h.score, 6)) for h in Library(home, dense=False).search(question).hits]
+    assert expected and [(h.eid, round(h.score, 6)) for h in serving.search(question).hits] == expected

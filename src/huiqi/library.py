@@ -258,8 +258,7 @@ class Library:
         segmenter = index.base_segmenter()
         index.replace_terms(grow(lambda: (p.text for _, p in self.store.provisions() if p.text), segmenter),
                             segmenter)
-        index.clear()
-        added = index.update([], self.store.provisions())
+        added = index.update([], self.store.provisions(), everything=True)
         index.mark_grown()
         index.keep_fingerprint(self.store.fingerprint())
         self._stale.unlink(missing_ok=True)

@@ -134,6 +134,7 @@ class SearchIndex:
         self.schema = _schema()
         # An index from another schema, or one a killed writer left damaged, is dropped; `reset` (so is a missing
         # one) tells the library to refill it from the store.
+        self._terms_seen = self._terms_stamp(path)  # before they are read: a change meanwhile is seen next time
         grown = self._grown_terms(path)
         self.reset = grown is None
         self.index = self._open_read_only(path) if read_only else self._open_writable(path)
@@ -141,6 +142,7 @@ class SearchIndex:
         self.segmenter = self.base_segmenter()
         self.segmenter.add_terms([] if self.reset else grown)
         self._paths: dict[str, list[str]] = {}
+        self._pending_terms: list[str] | None = None
 
     @staticmethod
     def made(path: Path) -> bool:
@@ -210,13 +212,37 @@ class SearchIndex:
         return segmenter
 
     def replace_terms(self, terms: Iterable[str], base: Segmenter) -> None:
-        """Remember the terms grown from the library, in place of earlier ones; they segment documents indexed
-        from now on. `base` is the segmenter they were grown with, which now learns them."""
-        grown = sorted(set(terms))
-        (self.path / "grown_terms.txt").write_text("\n".join(grown), encoding="utf-8")
+        """Take the terms grown from the library in place of earlier ones: they segment documents indexed from now
+        on, and are written beside the index when those are committed (other processes' searches load them with
+        it). `base` is the segmenter they were grown with, which now learns them."""
+        self._pending_terms = sorted(set(terms))
         self.segmenter = base
+        self.segmenter.add_terms(self._pending_terms)
+        self._paths.clear()
+
+    @staticmethod
+    def _terms_stamp(path: Path) -> tuple[int, int, int] | None:
+        try:
+            stat = (path / "grown_terms.txt").stat()
+        except OSError:
+            return None
+        return stat.st_ino, stat.st_mtime_ns, stat.st_size
+
+    def _follow_terms(self) -> None:
+        """A query must be segmented the way the index it searches was. Another process may have grown the
+        dictionary again since this one opened the index (a rebuild, a library that doubled): its terms are loaded,
+        and the index reloaded with them."""
+        stamp = self._terms_stamp(self.path)
+        if stamp == self._terms_seen or self._pending_terms is not None:
+            return
+        grown = self._grown_terms(self.path)
+        if grown is None:  # not of this schema any more: the next process to open the index rebuilds it
+            return
+        self._terms_seen = stamp
+        self.segmenter = self.base_segmenter()
         self.segmenter.add_terms(grown)
         self._paths.clear()
+        self.index.reload()
 
     def mark_grown(self) -> None:
         """Remember how many entries the dictionary was grown from (call it once they are indexed)."""
@@ -234,9 +260,13 @@ class SearchIndex:
 
     # Writing ---------------------------------------------------------------------------------------------------
 
-    def update(self, remove_doc_ids: Iterable[str], items: Iterable[tuple[Document, Provision]]) -> int:
-        """Drop some documents and add provisions, in one commit. Returns the number of provisions added."""
+    def update(self, remove_doc_ids: Iterable[str], items: Iterable[tuple[Document, Provision]],
+               everything: bool = False) -> int:
+        """Drop some documents (`everything`: all) and add provisions, in one commit: a search sees the index as it
+        was before or after, never emptied. Returns the number of provisions added."""
         writer = self.index.writer(heap_size=200_000_000, num_threads=1)
+        if everything:
+            writer.delete_all_documents()
         for doc_id in remove_doc_ids:
             writer.delete_documents_by_term("doc_id", doc_id)
         added = 0
@@ -251,14 +281,15 @@ class SearchIndex:
         self._commit(writer)
         return added
 
-    def clear(self) -> None:
-        writer = self.index.writer(heap_size=50_000_000, num_threads=1)
-        writer.delete_all_documents()
-        self._commit(writer)
-
     def _commit(self, writer: tantivy.IndexWriter) -> None:
         writer.commit()
         writer.wait_merging_threads()
+        if self._pending_terms is not None:  # the dictionary these entries were segmented with, written whole
+            staged = self.path / "grown_terms.txt.new"
+            staged.write_text("\n".join(self._pending_terms), encoding="utf-8")
+            os.replace(staged, self.path / "grown_terms.txt")
+            self._pending_terms = None
+            self._terms_seen = self._terms_stamp(self.path)
         self.index.reload()
         self._share_meta_files()
 
@@ -342,6 +373,7 @@ class SearchIndex:
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None, group: bool = False) -> SearchResult:
         started = time.perf_counter()
+        self._follow_terms()
         terms = understand(query, self.segmenter)
         clauses = [(tantivy.Occur.Should, self._term(field_name, term, weight * boost))
                    for field_name, boost, source in (("words", WORDS_BOOST, terms.words),
