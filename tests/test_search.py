@@ -603,8 +603,34 @@ def test_a_search_opened_before_the_dictionary_grew_again_follows_it(corpus, tmp
 
     home, question = tmp_path / "home", "一站式服务"
     Library(home, dense=False).ingest([corpus / "002_3700f5e89e50de4d.txt"])
-    serving = Library(home, dense=False)
+    serving, writing = Library(home, dense=False), Library(home, dense=False)
     serving.search(question)
+    assert question not in writing.index.segmenter.words(question, normalised=True)
     Library(home, dense=False).ingest([corpus / "001_bf5e8a97a1a13c8b.txt"])  # doubles the library: grown again
     expected = [(h.eid, round(h.score, 6)) for h in Library(home, dense=False).search(question).hits]
     assert expected and [(h.eid, round(h.score, 6)) for h in serving.search(question).hits] == expected
+    (tmp_path / "ministry.txt").write_text("\n".join(pdf_lines(MINISTRY)), encoding="utf-8")
+    writing.ingest_file(tmp_path / "ministry.txt")  # indexed with the dictionary the index now has
+    assert question in writing.index.segmenter.words(question, normalised=True)
+
+
+def test_a_search_during_a_fill_leaves_the_index_to_it_and_a_killed_fill_is_grown_again(corpus, tmp_path):
+    """A search between the files of a fill rebuilt the index from the files stored so far (seconds, for a result
+    from part of the library), and after a killed fill that rebuild counted as grown, so the rest of the files,
+    ingested again, never regrew the dictionary."""
+    from huiqi.library import Library
+
+    home, files = tmp_path / "home", [corpus / "001_bf5e8a97a1a13c8b.txt", corpus / "002_3700f5e89e50de4d.txt"]
+    together = Library(tmp_path / "together", dense=False)
+    together.ingest(files)
+    expected = [(h.eid, round(h.score, 6)) for h in together.search("一站式服务").hits]
+
+    def search_then_die(result, done, total):
+        assert Library(home, dense=False).search("一站式服务").hits == []  # the index as it is: not rebuilt
+        raise KeyboardInterrupt  # killed after the first (larger) file is stored
+
+    with pytest.raises(KeyboardInterrupt):
+        Library(home, dense=False).ingest(files, progress=search_then_die)
+    assert Library(home, dense=False).search("一站式服务").hits  # brought in step from the file stored
+    Library(home, dense=False).ingest(files)  # the rest: the dictionary is grown again from all of it
+    assert [(h.eid, round(h.score, 6)) for h in Library(home, dense=False).search("一站式服务").hits] == expected

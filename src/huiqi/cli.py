@@ -131,7 +131,8 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders (.
 
         def indexing() -> None:
             progress.update(passages, visible=False)
-            progress.update(task, total=None, description="indexing the library (its dictionary grown from all of it)")
+            progress.update(task, visible=False)
+            progress.add_task("indexing the library (its dictionary grown from all of it)", total=None)
 
         results = Library(home).ingest(paths, progress=advance, embedding=embedded, indexing=indexing)
     if not results:

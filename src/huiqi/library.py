@@ -98,7 +98,7 @@ class Library:
             if out_of_step:
                 with self._writing(wait=False) as ours:
                     if ours and self._out_of_step(index):  # asked again: a writer may have finished meanwhile
-                        self._rebuild()
+                        self._rebuild(recovering=True)
         return self._index
 
     def _out_of_step(self, index: SearchIndex) -> bool:
@@ -154,28 +154,39 @@ class Library:
                 embedding: Callable[[int, int], None] | None = None,
                 indexing: Callable[[], None] | None = None) -> list[IngestResult]:
         filling = len(files) > 1 and self.store.empty()
-        results = []
-        for done, (path, name) in enumerate(files, start=1):
-            results.append(self._ingest_one(path, name, embedding, index_now=not filling))
-            if progress:
-                progress(results[-1], done, len(files))
-        changed = any(result.status in ("ingested", "replaced") for result in results)
-        # An index that failed to take a file (dropped) is rebuilt, and its dictionary grown, at its next use
-        if changed and (filling or (self._index is not None and self._index.outgrown())):
-            if indexing:
-                indexing()
-            try:
-                with self._writing():
-                    self._rebuild()
-            except Exception as exc:  # the files are stored: the index follows at its next use
-                self._index = None
-                print(f"note: the search index could not be built ({exc}); it will be rebuilt from the library at "
-                      "its next use", file=sys.stderr)
+        if filling:
+            self.index  # noqa: B018 -- opened (made, if new) before the fill takes the lock for all its files
+        # A fill holds the lock throughout: a search meanwhile searches the index as it is instead of rebuilding
+        # it from the files stored so far, and another writer waits for the fill to end.
+        with self._writing() if filling else nullcontext():
+            results = []
+            for done, (path, name) in enumerate(files, start=1):
+                results.append(self._ingest_one(path, name, embedding, filling))
+                if progress:
+                    progress(results[-1], done, len(files))
+            changed = any(result.status in ("ingested", "replaced") for result in results)
+            # An index that failed to take a file (dropped) is rebuilt, and its dictionary grown, at its next use
+            outgrown = not filling and changed and self._index is not None and self._index.outgrown()
+            if outgrown:
+                print(f"note: the library has grown to twice what its search dictionary was grown from (or its index "
+                      f"is from an earlier version): growing it again from all {self._index.count()} index entries "
+                      "and re-indexing them, once", file=sys.stderr)
+            if changed and (filling or outgrown):
+                if indexing:
+                    indexing()
+                try:
+                    with nullcontext() if filling else self._writing():
+                        self._rebuild()
+                except Exception as exc:  # the files are stored: the index follows at its next use
+                    self._index = None
+                    print(f"note: the search index could not be built ({exc}); it will be rebuilt from the library "
+                          "at its next use", file=sys.stderr)
         return results
 
     def _ingest_one(self, path: Path, name: str, embedding: Callable[[int, int], None] | None,
-                    index_now: bool) -> IngestResult:
-        """`index_now` off: the file is stored and the index left marked out of step, for the caller to rebuild."""
+                    filling: bool) -> IngestResult:
+        """`filling`: the caller holds the lock, and the file is stored with the index left marked out of step,
+        for the caller to rebuild."""
         started = time.perf_counter()
         try:
             self._check_writable("ingesting writes to it")
@@ -189,11 +200,11 @@ class Library:
             index = self.index  # opened (and, if stale, rebuilt) before the store changes
             vectors = (dense_search.embed_provisions([(d, p) for d in parsed.documents for p in d.provisions],
                                                      progress=embedding) if self.dense else None)
-            with self._writing():
+            with nullcontext() if filling else self._writing():
                 self._stale.touch()  # until the index has this write too (a process killed between the two)
                 removed = self.store.replace_source(parsed, vectors)
                 self._dense_index = None
-                notes = self._update_index(index, removed, parsed.documents) if index_now else []
+                notes = [] if filling else self._update_index(index, removed, parsed.documents)
         except HuiqiError as exc:
             return IngestResult(name, "failed", error=str(exc), exit_code=exc.exit_code,
                                 seconds=time.perf_counter() - started)
@@ -249,7 +260,10 @@ class Library:
         with self._writing():
             return self._rebuild(embedding)
 
-    def _rebuild(self, embedding: Callable[[int, int], None] | None = None) -> int:
+    def _rebuild(self, embedding: Callable[[int, int], None] | None = None, recovering: bool = False) -> int:
+        """`recovering`: bringing the index back in step after a write that did not finish (a killed ingest): the
+        library may hold only part of what its writer meant to add, so the dictionary grown from it does not count
+        as grown from this size, and the next ingest grows it again if the library has doubled since the last."""
         index = self._index or SearchIndex(self.home / "index")
         self._index = index
         self._stale.touch()
@@ -259,7 +273,8 @@ class Library:
         index.replace_terms(grow(lambda: (p.text for _, p in self.store.provisions() if p.text), segmenter),
                             segmenter)
         added = index.update([], self.store.provisions(), everything=True)
-        index.mark_grown()
+        if not recovering:
+            index.mark_grown()
         index.keep_fingerprint(self.store.fingerprint())
         self._stale.unlink(missing_ok=True)
         if self.dense:

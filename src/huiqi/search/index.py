@@ -264,6 +264,7 @@ class SearchIndex:
                everything: bool = False) -> int:
         """Drop some documents (`everything`: all) and add provisions, in one commit: a search sees the index as it
         was before or after, never emptied. Returns the number of provisions added."""
+        self._follow_terms()  # another writer may have grown the dictionary since this process opened the index
         writer = self.index.writer(heap_size=200_000_000, num_threads=1)
         if everything:
             writer.delete_all_documents()
