@@ -420,6 +420,7 @@ def test_a_search_while_another_process_writes_leaves_the_index_to_it_and_writer
         (home / "index" / "STALE").touch()
         assert json.loads(huiqi(home, "search", "废弃物", "--json").stdout)["hits"]
         assert (home / "index" / "STALE").exists()  # left to the writer: no rebuild beside it
+        assert "another process is writing this library" in huiqi(home, "search", "废弃物").stderr
         second = notice_file.with_name("second.txt")
         second.write_text(notice_file.read_text(encoding="utf-8").replace("废弃物", "再生资源"), encoding="utf-8")
         env = {**os.environ, "HUIQI_HOME": str(home)}
@@ -429,6 +430,7 @@ def test_a_search_while_another_process_writes_leaves_the_index_to_it_and_writer
             waiting.wait(timeout=3)  # waits for its turn
         (home / "index" / "STALE").unlink()
     assert waiting.wait(timeout=60) == 0, waiting.stderr.read()
+    assert "waiting for it to finish" in waiting.stderr.read()
     assert json.loads(huiqi(home, "search", "再生资源", "--json").stdout)["hits"]
     writer.store.engine.dispose()
 

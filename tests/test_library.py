@@ -218,3 +218,14 @@ def test_the_package_names_its_modules_and_classes_without_importing_them_first(
               "print(huiqi.errors.HuiqiError.__name__, huiqi.Library.__name__, hasattr(huiqi, 'nothing'))")
     shown = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert shown.split() == ["HuiqiError", "Library", "False"]
+
+
+def test_two_files_of_one_name_in_one_command_do_not_replace_each_other(library, tmp_path):
+    docs = tmp_path / "docs"
+    for folder, text in (("a", COMPILATION), ("b", COMPILATION.replace("2024", "2023"))):
+        (docs / folder).mkdir(parents=True)
+        write(docs / folder / "policy.txt", text)
+    first, second = library.ingest([docs / "a", docs / "b"])
+    assert first.status == "ingested" and second.status == "failed" and second.exit_code == 2
+    assert "also in this command" in second.error and "ingest the folder that holds both" in second.error
+    assert [r.status for r in library.ingest([docs])] == ["ingested", "ingested"]  # a/policy.txt, b/policy.txt

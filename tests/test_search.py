@@ -634,3 +634,22 @@ def test_a_search_during_a_fill_leaves_the_index_to_it_and_a_killed_fill_is_grow
     assert Library(home, dense=False).search("一站式服务").hits  # brought in step from the file stored
     Library(home, dense=False).ingest(files)  # the rest: the dictionary is grown again from all of it
     assert [(h.eid, round(h.score, 6)) for h in Library(home, dense=False).search("一站式服务").hits] == expected
+
+
+def test_a_library_kept_open_brings_its_index_in_step_once_a_writer_that_died_lets_go(corpus, tmp_path):
+    """`huiqi serve` looked at the index only when it opened it: after an ingest killed between its store write and
+    its index update, while the server had the index open, it answered from the stale index until restarted."""
+    import fcntl
+
+    from huiqi.library import Library
+
+    home = tmp_path / "home"
+    Library(home, dense=False).ingest([corpus / "002_3700f5e89e50de4d.txt"])
+    (home / "index" / "STALE").touch()
+    with open(home / "write.lock", "ab") as lock:  # the writer, alive
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        serving = Library(home, dense=False)
+        assert serving.search("贴息").hits and serving.left_to_writer
+        assert (home / "index" / "STALE").exists()
+    serving.search("贴息")  # the writer is gone: this search brings the index in step
+    assert not serving.left_to_writer and not (home / "index" / "STALE").exists()

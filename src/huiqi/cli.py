@@ -309,7 +309,10 @@ def search(query: Annotated[str | None, typer.Argument(help="Question or keyword
         for other in hit.related:
             say((f"   also {other['citation']}", "dim"))
     say((f"{len(result.hits)} hit{'' if len(result.hits) == 1 else 's'} in {result.took_ms:.1f} ms", "dim"))
-    if not result.hits and not empty:
+    if library.left_to_writer:
+        say(("note:", "yellow"), " another process is writing this library; these results come from its index as it "
+            "was, and may be incomplete until that process ends", console=err)
+    elif not result.hits and not empty:
         advice = "drop a filter, or " if filters != Filters() else ""
         say(("note:", "yellow"), f" no provision holds these words; {advice}try fewer or other words "
             "(贷款贴息, 稳岗补贴)", console=err)

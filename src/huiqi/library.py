@@ -70,6 +70,7 @@ class Library:
         self.store = Store(f"sqlite:///{database}", read_only=self.read_only)
         self.dense = dense_search.wanted() if dense is None else dense
         self._index: SearchIndex | None = None
+        self.left_to_writer = False  # the index was out of step while another process wrote: searched as it is
         self._dense_index: dense_search.DenseIndex | None = None
 
     @property
@@ -95,11 +96,18 @@ class Library:
             if out_of_step:
                 self._check_writable("its search index is out of step with it and needs rebuilding")
             self._index = index
-            if out_of_step:
-                with self._writing(wait=False) as ours:
-                    if ours and self._out_of_step(index):  # asked again: a writer may have finished meanwhile
-                        self._rebuild(recovering=True)
+            self.left_to_writer = out_of_step
+        if self.left_to_writer:  # at each use until it is in step: a server lives on after a writer dies
+            self.left_to_writer = not self._bring_in_step(self._index)
         return self._index
+
+    def _bring_in_step(self, index: SearchIndex) -> bool:
+        """Rebuild an index found out of step, unless another process is writing the library: that one brings it
+        in step, and a rebuild beside it would lose what it writes. False while it does."""
+        with self._writing(wait=False) as ours:
+            if ours and self._out_of_step(index):  # asked again: a writer may have finished meanwhile
+                self._rebuild(recovering=True)
+            return ours
 
     def _out_of_step(self, index: SearchIndex) -> bool:
         # An index holding entries of an empty store (its database deleted) is emptied, and one kept in step with
@@ -116,11 +124,15 @@ class Library:
         and another process holds it."""
         with open(self.home / "write.lock", "ab") as lock:  # the lock goes with the file
             try:
-                fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                yield False
-            else:
-                yield True
+                if not wait:
+                    yield False
+                    return
+                print("note: another process is writing this library (an ingest, remove or rebuild); waiting for it "
+                      "to finish", file=sys.stderr)
+                fcntl.flock(lock, fcntl.LOCK_EX)
+            yield True
 
     def _check_writable(self, why: str) -> None:
         if self.read_only:
@@ -159,18 +171,22 @@ class Library:
         # A fill holds the lock throughout: a search meanwhile searches the index as it is instead of rebuilding
         # it from the files stored so far, and another writer waits for the fill to end.
         with self._writing() if filling else nullcontext():
-            results = []
+            results, named = [], {}
             for done, (path, name) in enumerate(files, start=1):
-                results.append(self._ingest_one(path, name, embedding, filling))
+                first = named.setdefault(name, path)
+                results.append(self._ingest_one(path, name, embedding, filling) if first == path else IngestResult(
+                    name, "failed", exit_code=2, error=f"{path}: {first}, also in this command, has the same name "
+                    f"{name!r}, and one would replace the other; ingest the folder that holds both (each is then "
+                    "named by its path inside it)"))
                 if progress:
                     progress(results[-1], done, len(files))
             changed = any(result.status in ("ingested", "replaced") for result in results)
             # An index that failed to take a file (dropped) is rebuilt, and its dictionary grown, at its next use
             outgrown = not filling and changed and self._index is not None and self._index.outgrown()
             if outgrown:
-                print(f"note: the library has grown to twice what its search dictionary was grown from (or its index "
-                      f"is from an earlier version): growing it again from all {self._index.count()} index entries "
-                      "and re-indexing them, once", file=sys.stderr)
+                print(f"note: growing the search dictionary again from all {self._index.count()} index entries and "
+                      "re-indexing them: the library has doubled since it was grown, or it was grown from part of "
+                      "the library (an interrupted ingest, an index from an earlier version)", file=sys.stderr)
             if changed and (filling or outgrown):
                 if indexing:
                     indexing()
