@@ -238,11 +238,14 @@ class SearchIndex:
         grown = self._grown_terms(self.path)
         if grown is None:  # not of this schema any more: the next process to open the index rebuilds it
             return
+        try:
+            self.index.reload()
+        except (ValueError, OSError):  # e.g. a read-only library's links, made before its owner rebuilt it
+            return
         self._terms_seen = stamp
         self.segmenter = self.base_segmenter()
         self.segmenter.add_terms(grown)
         self._paths.clear()
-        self.index.reload()
 
     def mark_grown(self) -> None:
         """Remember how many entries the dictionary was grown from (call it once they are indexed)."""
