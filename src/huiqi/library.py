@@ -166,18 +166,20 @@ class Library:
                 embedding: Callable[[int, int], None] | None = None,
                 indexing: Callable[[], None] | None = None) -> list[IngestResult]:
         filling = len(files) > 1 and self.store.empty()
-        if filling:
-            self.index  # noqa: B018 -- opened (made, if new) before the fill takes the lock for all its files
+        if filling:  # the index opened (made, if new) before the lock is taken: making it takes the lock too
+            self.index  # noqa: B018
         # A fill holds the lock throughout: a search meanwhile searches the index as it is instead of rebuilding
         # it from the files stored so far, and another writer waits for the fill to end.
         with self._writing() if filling else nullcontext():
-            results, named = [], {}
+            results, first_of_name = [], {}
             for done, (path, name) in enumerate(files, start=1):
-                first = named.setdefault(name, path)
-                results.append(self._ingest_one(path, name, embedding, filling) if first == path else IngestResult(
-                    name, "failed", exit_code=2, error=f"{path}: {first}, also in this command, has the same name "
-                    f"{name!r}, and one would replace the other; ingest the folder that holds both (each is then "
-                    "named by its path inside it)"))
+                first = first_of_name.setdefault(name, path)
+                if first == path:
+                    results.append(self._ingest_one(path, name, embedding, filling))
+                else:  # ingesting it would replace the first
+                    results.append(IngestResult(name, "failed", exit_code=2, error=(
+                        f"{path}: {first}, also in this command, has the same name {name!r}, and one would replace "
+                        "the other; ingest the folder that holds both (each is then named by its path inside it)")))
                 if progress:
                     progress(results[-1], done, len(files))
             changed = any(result.status in ("ingested", "replaced") for result in results)
