@@ -15,7 +15,8 @@ from huiqi.split import DocumentSpan, split
 
 # Bump whenever a change to reading, cleaning, splitting or parsing changes what a file yields: files already in a
 # library are then parsed again on their next ingest, although their bytes did not change.
-PARSER_VERSION = "2"
+# 3: control characters (C0 but tab and line feed, C1) are read as spaces.
+PARSER_VERSION = "3"
 
 
 @dataclass
