@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -135,6 +136,19 @@ def test_head_is_answered_like_get_without_a_body(server):
 def test_query_that_is_not_utf8_is_refused(server):
     # %FF%FE percent-decodes to U+FFFD twice; searching for that would answer a question nobody asked.
     assert "UTF-8" in assert_error(server.get("/api/search?q=%FF%FE"), 400)  # raw bytes, so not params=
+
+
+def test_chinese_typed_into_the_url_unencoded_gets_the_json_error_saying_how_to_encode_it(server):
+    """What `curl "http://…/api/search?q=贴息"` sends: not valid HTTP, refused before the app, but in its shape."""
+    host, port = server.base_url.host, server.base_url.port
+    with socket.create_connection((host, port), timeout=10) as connection:
+        connection.sendall("GET /api/search?q=贴息 HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400") and b"content-type: application/json" in head.lower()
+    assert "percent-encode" in json.loads(body)["error"]["message"]
 
 
 def test_root_leads_to_the_interactive_docs(server):

@@ -227,6 +227,15 @@ def test_search_usage_errors_exit_2_with_a_message_not_an_internal_error(tmp_pat
     assert result.returncode == 2 and words in result.stderr and "internal error" not in result.stderr
 
 
+@pytest.mark.parametrize("command", [["search", "贴息"], ["docs"], ["show", "abc"], ["sources"], ["remove", "x.txt"],
+                                     ["index"]])
+def test_a_command_that_reads_a_library_that_is_not_there_says_so_and_makes_none(tmp_path, command):
+    home = tmp_path / "typo"
+    result = huiqi(home, *command, check=False)
+    assert result.returncode == 2 and "no library in" in result.stderr and "huiqi ingest" in result.stderr
+    assert not home.exists()
+
+
 def test_text_that_looks_like_markup_or_terminal_codes_is_shown_as_written(tmp_path):
     """'[/]' in a document or a query made rich raise (a traceback); an ESC sequence reached the terminal."""
     path = tmp_path / "notice.txt"
@@ -366,10 +375,13 @@ def test_link_folders_left_by_killed_readers_are_removed_and_live_ones_kept(tmp_
             shutil.rmtree(folder, ignore_errors=True)
 
 
-@pytest.mark.parametrize("command", ["ingest", "index"])  # written to, or only made
+@pytest.mark.parametrize("command", ["ingest", "index"])  # written by an ingest, or made again from the store
 def test_the_index_files_get_the_mode_the_library_s_other_files_get(tmp_path, notice_file, command):
     """tantivy writes meta.json for its owner alone; another user allowed to read the library must be able to."""
     home = tmp_path / "home"
+    if command == "index":
+        huiqi(home, "ingest", str(notice_file))
+        shutil.rmtree(home / "index")
     before = os.umask(0o022)  # others may read what is written (the child process inherits it)
     try:
         huiqi(home, *(["ingest", str(notice_file)] if command == "ingest" else ["index"]))

@@ -184,3 +184,20 @@ def test_a_cited_policys_start_date_is_not_this_documents():
         "一、对《财政部 税务总局关于实施小微企业普惠性税收减免政策的通知》（财税〔2019〕13号）自2019年1月1日"
         "起实施的政策，继续执行。本公告自2024年1月1日起施行。")))
     assert document.effective_from == date(2024, 1, 1)
+
+
+def test_a_document_naming_no_place_in_a_national_compilation_is_national():
+    from conftest import documents_of
+
+    documents = documents_of(notice("国务院办公厅关于加快构建废弃物循环利用体系的意见")
+                             + "\n" + notice("支持科技创新主要税费优惠政策指引", signature="", day="2024年3月1日"))
+    assert [(d.region, d.level) for d in documents] == [("全国", "national"), ("全国", "national")]
+    assert any("region taken from the compilation" in w for w in documents[1].warnings)
+
+
+def test_a_document_whose_region_stays_unknown_says_filters_skip_it():
+    from conftest import documents_of
+
+    documents = documents_of(notice("支持科技创新主要税费优惠政策指引", signature=""))
+    assert documents[0].region is None
+    assert any("region unknown" in w for w in documents[0].warnings)

@@ -185,6 +185,35 @@ def test_level_issuer_genre_and_date_filters(indexed):
     assert recent and not any("漯河" in t for t in recent)
 
 
+def test_an_issuer_filter_takes_any_name_of_the_organ(indexed):
+    ministry = {"国家发展改革委关于进一步完善分时电价机制的通知"}
+    for name in ("发改委", "国家发改委", "国家发展和改革委员会", "發改委"):
+        assert set(titles(indexed.search("电价", filters=Filters(issuer=name)))) == ministry, name
+    jiangsu = {"江苏省财政厅关于实施“苏质贷”小微企业贴息政策的通知"}
+    for name in ("江苏省财政厅", "省财政厅", "财政厅"):  # a filter naming no place finds that department anywhere
+        assert set(titles(indexed.search("贴息", filters=Filters(issuer=name)))) == jiangsu, name
+    assert not indexed.search("贴息", filters=Filters(issuer="浙江省财政厅")).hits
+
+
+def test_local_organs_are_matched_by_their_short_names():
+    from huiqi import organs
+
+    assert organs.canonical("省工信厅") == "省工业和信息化厅"
+    assert organs.placeless(organs.canonical("江苏省工信厅")) == "工业和信息化厅"
+    assert organs.canonical("人民银行江苏省分行") == "中国人民银行江苏省分行"
+    assert organs.canonical("江苏省政府") == organs.canonical("江苏省人民政府")
+    assert organs.canonical("中共江苏省委") == organs.canonical("江苏省委")
+    assert organs.placeless("市场监督管理局") == "市场监督管理局"  # the 市 of 市场 is no place
+
+
+def test_filter_values_are_read_like_queries(indexed):
+    assert Filters(region="江蘇", level="", issuer=" ", genre="").region == "江苏"
+    assert Filters(level="", issuer=" ", genre="") == Filters()  # an empty field is no filter
+    assert Filters(region="３２００００").region == "320000"
+    national = titles(indexed.search("贴息", filters=Filters(region="全国")))
+    assert national and all("国务院" in t or "国家" in t for t in national)
+
+
 def test_in_force_on_a_date(indexed):
     name = "国务院办公厅关于进一步支持小型微型企业发展的意见"
     assert name in titles(indexed.search("贴息", filters=Filters(in_force=date(2024, 6, 1))))
@@ -197,6 +226,20 @@ def test_grouping_keeps_one_hit_per_document(indexed):
     ids = [hit.doc_id for hit in result.hits]
     assert len(ids) == len(set(ids))
     assert any(hit.related for hit in result.hits)
+
+
+def test_grouping_returns_k_documents_however_many_hits_the_first_ones_hold(library, tmp_path):
+    """The best 50 provisions all in one long document must not leave the others out of a grouped search."""
+    articles = "\n".join(f"第{n}条 贴息第{n}项：贴息、贴息。" for n in range(1, 121))
+    long_one = f"国务院关于贷款贴息的规定\n国发〔2024〕1号\n{articles}\n国务院\n2024年1月2日"
+    padding = "企业应当依法经营，做好安全生产、环境保护、劳动用工和统计报送等各项工作，" * 4
+    others = [(f"{place}人民政府关于支持企业发展的意见\n{code}〔2024〕2号\n一、{padding}可按规定申请贴息。\n"
+               f"{place}人民政府\n2024年3月1日") for place, code in (("江苏省", "苏政发"), ("浙江省", "浙政发"))]
+    for name, text in (("long.txt", long_one), ("jiangsu.txt", others[0]), ("zhejiang.txt", others[1])):
+        path = tmp_path / name
+        path.write_text("\n".join(pdf_lines(text)), encoding="utf-8")
+        assert library.ingest_file(path).status == "ingested"
+    assert len(library.search("贴息", k=3, group=True).hits) == 3
 
 
 def test_ingest_and_remove_update_the_index(indexed, tmp_path):

@@ -4,18 +4,21 @@ every error, including ones the code did not foresee, reaches the client as one 
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import asdict
 from datetime import date
 from typing import Annotated
 from urllib.parse import unquote_to_bytes
 
+import h11
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from huiqi import __version__
 from huiqi.errors import HuiqiError
@@ -55,6 +58,23 @@ class HeadAsGet:
         if scope["type"] == "http" and scope["method"] == "HEAD":
             scope = {**scope, "method": "GET"}
         await self.app(scope, receive, send)
+
+
+class JsonErrorsHTTP(H11Protocol):
+    """uvicorn answers a request that is not valid HTTP in plain text, before the app sees it; this says so in the
+    API's error shape, with the usual cause: a URL with Chinese typed as it is (curl sends it so)."""
+
+    MESSAGE = ("the request is not valid HTTP; if its URL holds Chinese or other non-ASCII characters, percent-encode "
+               "them (q=%E8%B4%B4%E6%81%AF for 贴息; curl does it with -G --data-urlencode 'q=贴息')")
+
+    def send_400_response(self, msg: str) -> None:
+        body = json.dumps({"error": {"status": 400, "message": self.MESSAGE}}, ensure_ascii=False).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                   (b"connection", b"close")]
+        for event in (h11.Response(status_code=400, headers=headers, reason=b"Bad Request"), h11.Data(data=body),
+                      h11.EndOfMessage()):
+            self.transport.write(self.conn.send(event))
+        self.transport.close()
 
 
 def known_parameters(request: Request) -> None:

@@ -15,7 +15,7 @@ import socket
 import sys
 from functools import wraps
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, BinaryIO
 
 import typer
 from rich.console import Console
@@ -46,6 +46,7 @@ logging.getLogger("sqlalchemy").addHandler(logging.NullHandler())
 # a style (rich raised on it); styled words go through `say`.
 out = Console(highlight=False, soft_wrap=True, markup=False)
 err = Console(stderr=True, highlight=False, markup=False)
+RELATED_SHOWN = 3  # a grouped hit's other provisions named on the terminal
 LINE_SEPARATORS = str.maketrans({"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"})
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON (JSON Lines for lists).")]
 HomeOption = Annotated[Path | None, typer.Option("--home", envvar="HUIQI_HOME", help="Library data directory.")]
@@ -166,7 +167,7 @@ def docs(source: Annotated[str | None, typer.Option(help="Only documents of this
 
     Example: huiqi docs --json
     """
-    library = Library(home)
+    library = Library(home, create=False)
     documents = library.documents(source)
     if source is not None and not documents and library.store.source(source) is None:
         raise NotFound(f"no source named {source!r}; `huiqi sources` lists them")
@@ -192,7 +193,7 @@ def show(doc_id: str, home: HomeOption = None, as_json: JsonOption = False) -> N
 
     Example: huiqi show 1928cea18ada
     """
-    document = Library(home).document(doc_id)
+    document = Library(home, create=False).document(doc_id)
     if as_json:
         emit_json(document.to_dict())
         return
@@ -215,7 +216,7 @@ def export(doc_id: str,
 
     Example: huiqi export 1928cea18ada --format akn
     """
-    sys.stdout.write(Library(home).export(doc_id, fmt))
+    sys.stdout.write(Library(home, create=False).export(doc_id, fmt))
 
 
 @app.command()
@@ -225,7 +226,7 @@ def sources(home: HomeOption = None, as_json: JsonOption = False) -> None:
 
     Example: huiqi sources
     """
-    rows = Library(home).sources()
+    rows = Library(home, create=False).sources()
     for row in rows:
         if as_json:
             emit_json(row)
@@ -240,7 +241,7 @@ def remove(source: str, home: HomeOption = None, as_json: JsonOption = False) ->
 
     Example: huiqi remove 001_bf5e8a97a1a13c8b.txt
     """
-    removed = Library(home).remove(source)
+    removed = Library(home, create=False).remove(source)
     if as_json:
         emit_json({"source": source, "removed_documents": len(removed)})
     else:
@@ -283,20 +284,23 @@ def search(query: Annotated[str | None, typer.Argument(help="Question or keyword
 
     Example: huiqi search "买设备的贷款利息能报销一部分吗" --region 江苏 -k 5
     """
-    library = Library(home)
     filters = _filters(region, level, issuer, genre, since, until, in_force)
+    if query and queries is not None:
+        raise BadRequest("give a QUERY or --queries FILE, not both")
+    if not query and queries is None:
+        raise BadRequest("give a QUERY or --queries FILE")
+    if query:
+        check_length(query)
+    stream = _query_stream(queries) if queries is not None else None  # the question is checked before the library
+    library = Library(home, create=False)
     empty = library.empty()
     if empty:
         say(("note:", "yellow"), f" the library at {library.home} holds no documents; run huiqi ingest FILES first "
             "(or pass --home)", console=err)
-    if queries is not None:
-        if query:
-            raise BadRequest("give a QUERY or --queries FILE, not both")
-        if _batch(library, queries, k, filters, group):
+    if stream is not None:
+        if _batch(library, *stream, k, filters, group):
             raise typer.Exit(1)
         return
-    if not query:
-        raise BadRequest("give a QUERY or --queries FILE")
     result = library.search(query, k=k, filters=filters, group=group)
     if as_json:
         emit_json(result.to_dict())
@@ -306,8 +310,10 @@ def search(query: Annotated[str | None, typer.Argument(help="Question or keyword
         say((f"{rank}. {hit.citation}", "bold"),
             (f"  {hit.source}:{hit.source_lines[0]}-{hit.source_lines[1]}  score {hit.score:.1f}", "dim"))
         say(f"   {text[:120]}{'…' if len(text) > 120 else ''}")
-        for other in hit.related:
-            say((f"   also {other['citation']}", "dim"))
+        if hit.related:  # the first few; --json lists them all
+            shown = "; ".join(other["citation"] for other in hit.related[:RELATED_SHOWN])
+            more = f" and {len(hit.related) - RELATED_SHOWN} more" if len(hit.related) > RELATED_SHOWN else ""
+            say((f"   also {shown}{more}", "dim"))
     say((f"{len(result.hits)} hit{'' if len(result.hits) == 1 else 's'} in {result.took_ms:.1f} ms", "dim"))
     if library.left_to_writer:
         say(("note:", "yellow"), " another process is writing this library; these results come from its index as it "
@@ -318,16 +324,19 @@ def search(query: Annotated[str | None, typer.Argument(help="Question or keyword
             "(贷款贴息, 稳岗补贴)", console=err)
 
 
-def _batch(library: Library, queries: Path, k: int, filters: Filters, group: bool) -> int:
-    """One JSON object a line of `queries` ('-': standard input), in order, each written as soon as it is answered;
-    a line too long is answered in its place with an "error". Returns the number of such lines."""
+def _query_stream(queries: Path) -> tuple[BinaryIO, str]:
+    """The open --queries file ('-': standard input) and its name for messages."""
     if str(queries) == "-":
-        stream, name = sys.stdin.buffer, "standard input"
-    elif queries.is_dir() or not queries.exists():
+        return sys.stdin.buffer, "standard input"
+    if queries.is_dir() or not queries.exists():
         raise BadRequest(f"{queries}: {'a folder' if queries.exists() else 'no such file'}; --queries takes a text "
                          "file with one query a line")
-    else:
-        stream, name = queries.open("rb"), queries.name  # not only regular files: a pipe, <(command)
+    return queries.open("rb"), queries.name  # not only regular files: a pipe, <(command)
+
+
+def _batch(library: Library, stream: BinaryIO, name: str, k: int, filters: Filters, group: bool) -> int:
+    """One JSON object a line of `stream`, in order, each written as soon as it is answered; a line too long is
+    answered in its place with an "error". Returns the number of such lines."""
     failed = 0
     with stream:
         for line in read.stream_lines(stream, name, longest=MAX_QUERY_CHARS + 1):
@@ -351,7 +360,7 @@ def index(rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-grow the d
 
     Example: huiqi index --rebuild
     """
-    library = Library(home)
+    library = Library(home, create=False)
     added = None
     if rebuild:
         with _progress(as_json) as progress:
@@ -377,7 +386,7 @@ def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "
     """
     import uvicorn
 
-    from huiqi.api import create_app
+    from huiqi.api import JsonErrorsHTTP, create_app
 
     try:  # bound first, so that a port in use is a message of ours, before minutes of index rebuilding
         family = socket.AF_INET6 if ":" in host else socket.AF_INET  # as uvicorn chooses
@@ -387,7 +396,7 @@ def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "
     library = Library(home)
     library.index  # noqa: B018 - open (and if needed rebuild) the index before the first request
     err.print(f"huiqi serving {library.home} on http://{host}:{port}  (Ctrl-C stops)")
-    server = uvicorn.Server(uvicorn.Config(create_app(library), log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(library), log_level="warning", http=JsonErrorsHTTP))
     # uvicorn shuts down gracefully on SIGINT and SIGTERM; a closed terminal (SIGHUP) is taken as SIGTERM
     signal.signal(signal.SIGHUP, lambda _number, frame: server.handle_exit(signal.SIGTERM, frame))
     server.run(sockets=[listener])

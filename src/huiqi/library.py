@@ -54,8 +54,13 @@ def default_home() -> Path:
 
 
 class Library:
-    def __init__(self, home: str | Path | None = None, dense: bool | None = None) -> None:
+    def __init__(self, home: str | Path | None = None, dense: bool | None = None, create: bool = True) -> None:
+        """`create=False` opens only a library that is there: a command that reads one must not leave a new, empty
+        one behind a mistyped --home."""
         self.home = Path(home) if home else default_home()
+        if not create and not (self.home / "huiqi.db").is_file():
+            raise BadRequest(f"no library in {self.home} (no huiqi.db); ingest files into it first (huiqi ingest FILES"
+                             " --home FOLDER), or pass --home the folder you ingested into")
         try:
             self.home.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

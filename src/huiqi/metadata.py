@@ -281,5 +281,3 @@ def _region(meta: Metadata, title: str) -> None:
             return
     bare = next((name[0] for name in [*candidates, title] if name[:1] in ("省", "市", "县", "区")), None)
     meta.region_hint = bare or "?"
-    if not bare:
-        meta.warnings.append("issuer names no place and is not a national organ; region taken from the compilation")

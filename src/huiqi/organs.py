@@ -1,7 +1,8 @@
 """Central issuing organs (发文机关): full names and the short names 公文 and people use for them.
 
 Used to split a run of organ names in a title ("国家发展改革委国家能源局关于…"), to tell a national document
-from a local one, and (by search) to expand 发改委 ↔ 国家发展改革委 ↔ 国家发展和改革委员会.
+from a local one, and (by search) to expand 发改委 ↔ 国家发展改革委 ↔ 国家发展和改革委员会 and to match an issuer
+filter however the organ is named ('省工信厅' finds 江苏省工业和信息化厅).
 The first name of each row is the full name; names are as the State Council's own documents print them.
 """
 
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import re
 from functools import cache
+
+from huiqi import regions
 
 CENTRAL_ORGANS: tuple[tuple[str, ...], ...] = (
     ("中共中央", "党中央"),
@@ -20,7 +23,7 @@ CENTRAL_ORGANS: tuple[tuple[str, ...], ...] = (
     ("最高人民法院", "最高法"),
     ("最高人民检察院", "最高检"),
     ("中央军事委员会", "中央军委"),
-    ("国家发展和改革委员会", "国家发展改革委", "发展改革委", "发改委"),
+    ("国家发展和改革委员会", "国家发展改革委", "国家发改委", "发展改革委", "发改委"),
     ("工业和信息化部", "工信部"),
     ("财政部",),
     ("人力资源和社会保障部", "人力资源社会保障部", "人社部"),
@@ -34,7 +37,7 @@ CENTRAL_ORGANS: tuple[tuple[str, ...], ...] = (
     ("水利部",),
     ("农业农村部", "农业部"),
     ("文化和旅游部", "文旅部"),
-    ("国家卫生健康委员会", "国家卫生健康委", "卫生健康委", "卫健委"),
+    ("国家卫生健康委员会", "国家卫生健康委", "国家卫健委", "卫生健康委", "卫健委"),
     ("应急管理部", "应急部"),
     ("民政部",),
     ("司法部",),
@@ -45,8 +48,8 @@ CENTRAL_ORGANS: tuple[tuple[str, ...], ...] = (
     ("国务院国有资产监督管理委员会", "国务院国资委", "国资委"),
     ("海关总署",),
     ("国家税务总局", "税务总局"),
-    ("国家市场监督管理总局", "市场监管总局"),
-    ("国家金融监督管理总局", "金融监管总局"),
+    ("国家市场监督管理总局", "国家市场监管总局", "市场监管总局"),
+    ("国家金融监督管理总局", "国家金融监管总局", "金融监管总局"),
     ("中国证券监督管理委员会", "中国证监会", "证监会"),
     ("国家统计局", "统计局"),
     ("国家知识产权局", "知识产权局"),
@@ -115,3 +118,41 @@ def split_organs(text: str) -> list[str]:
             names.append(part)
             break
     return names
+
+
+# Short names of local departments → their full names, as a province or city prints them: 省工信厅 is the
+# 工业和信息化厅, 市人社局 the 人力资源和社会保障局.
+LOCAL_SHORT_NAMES = {
+    "发改委": "发展和改革委员会", "发展改革委": "发展和改革委员会", "工信": "工业和信息化", "经信": "经济和信息化",
+    "人社": "人力资源和社会保障", "人力资源社会保障": "人力资源和社会保障", "科技厅": "科学技术厅",
+    "科技局": "科学技术局", "住建": "住房和城乡建设", "住房城乡建设": "住房和城乡建设",
+    "市场监管局": "市场监督管理局", "卫健委": "卫生健康委员会", "卫生健康委": "卫生健康委员会", "文旅": "文化和旅游",
+    "国资委": "国有资产监督管理委员会", "应急厅": "应急管理厅", "应急局": "应急管理局", "交通厅": "交通运输厅",
+    "交通局": "交通运输局",
+}
+_LOCAL_SHORT = re.compile("|".join(map(re.escape, sorted(LOCAL_SHORT_NAMES, key=len, reverse=True))))
+# A place's name in front ('江苏省', '苏州市吴中区'), or a bare level word standing for it ('省财政厅'; not the 市 of
+# 市场监督管理局).
+_BARE_LEVEL = re.compile(r"^(?:省|自治区|市(?!场)|县)")
+
+
+def canonical(name: str) -> str:
+    """One spelling for every way an organ is named: a central organ's full name (发改委, 国家发改委 →
+    国家发展和改革委员会; 人民银行江苏省分行 → 中国人民银行江苏省分行), a local department's full name (江苏省工信厅 →
+    江苏省工业和信息化厅, 江苏省政府 → 江苏省人民政府, 中共江苏省委 → 江苏省委)."""
+    name = re.sub(r"\s+", "", name)
+    for alias in _ALL_NAMES:  # longest first
+        if name.startswith(alias):
+            return synonyms()[alias][0] + name[len(alias):]
+    name = _LOCAL_SHORT.sub(lambda match: LOCAL_SHORT_NAMES[match.group(0)], name.removeprefix("中共"))
+    return re.sub(r"(?<!人民)政府", "人民政府", name)
+
+
+def placeless(name: str) -> str:
+    """A canonical name without the place it starts with, or the bare 省/市 that stands for one: 江苏省财政厅 and
+    省财政厅 → 财政厅; '' where little would be left (江苏省委). How a filter that names no place finds the
+    department of every place."""
+    rest = name
+    while (found := regions.leading(rest) or (match.group(0) if (match := _BARE_LEVEL.match(rest)) else "")):
+        rest = rest[len(found):]
+    return rest if len(rest) >= 2 else ""

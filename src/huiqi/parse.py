@@ -15,7 +15,8 @@ from huiqi.split import DocumentSpan, split
 
 # Bump whenever a change to reading, cleaning, splitting or parsing changes what a file yields: files already in a
 # library are then parsed again on their next ingest, although their bytes did not change.
-# 3: control characters (C0 but tab and line feed, C1) are read as spaces.
+# 3: control characters (C0 but tab and line feed, C1) are read as spaces; a document that names no place, in a
+#    compilation of national policies only, is national.
 PARSER_VERSION = "3"
 
 
@@ -61,15 +62,17 @@ def _set_region(document: Document, region: regions.Region | None) -> None:
 
 def _settle_regions(parsed: list[tuple[Document, str | None]], compilation_title: str | None) -> None:
     """A bare '省财政厅' is the 省 of the place the rest of the compilation (or its cover) is about; a bare
-    '市财政局' its 市."""
+    '市财政局' its 市. A document that names no place at all, in a compilation of national policies only, is
+    national too: left without a region, every region and level filter would hide it."""
     local = Counter(d.region_code for d, _ in parsed if d.region_code and d.level not in (None, "national"))
     place = regions.lookup_code(local.most_common(1)[0][0]) if local else None
     if place is None and compilation_title:
         place = regions.locate(compilation_title)
+    all_national = place is None and any(d.level == "national" for d, _ in parsed)
     for document, hint in parsed:
         if not hint:
             continue
-        region = place
+        region = regions.NATIONAL if all_national and hint == "?" else place
         if place and hint == "省":
             region = regions.containing(place, "provincial")
         elif place and hint == "市" and place.level in ("municipal", "county"):
@@ -77,8 +80,9 @@ def _settle_regions(parsed: list[tuple[Document, str | None]], compilation_title
         elif place and hint == "市":
             region = None
         _set_region(document, region)
-        if hint != "?":
-            document.warnings.append(f"issuer names no place ({hint}…); region taken from the compilation")
+        issuer = "and is not a national organ" if hint == "?" else f"({hint}…)"
+        outcome = "region taken from the compilation" if region else "region unknown: region and level filters skip it"
+        document.warnings.append(f"issuer names no place {issuer}; {outcome}")
 
 
 def _assign_ids(documents: list[Document], source_name: str) -> None:

@@ -82,6 +82,12 @@ def locate(text: str) -> Region | None:
     return current
 
 
+def leading(text: str) -> str:
+    """The place name `text` starts with ('江苏省' of '江苏省财政厅'), or ''."""
+    match = _pattern().match(text)
+    return match.group(0) if match else ""
+
+
 def _within(region: Region, outer: Region | None) -> bool:
     if outer is None or outer.code == NATIONAL_CODE:
         return True

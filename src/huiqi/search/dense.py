@@ -144,7 +144,7 @@ def fuse(*rankings: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """Reciprocal rank fusion: each ranking adds 1 / (RRF_K + rank) to a provision's score."""
     scores: dict[tuple[str, str], float] = {}
     for ranking in rankings:
-        for rank, key in enumerate(ranking[:DEPTH], start=1):
+        for rank, key in enumerate(ranking, start=1):
             scores[key] = scores.get(key, 0.0) + 1.0 / (RRF_K + rank)
     return sorted(scores, key=lambda key: -scores[key])
 
@@ -154,7 +154,7 @@ def hybrid_search(index: SearchIndex, dense: DenseIndex, hit_fields: Callable[[l
     """Lexical search combined with the embeddings. `hit_fields` looks up what a hit shows for provisions
     only the embeddings found (RRF)."""
     started = time.perf_counter()
-    lexical = index.search(query, k=DEPTH, filters=filters).hits
+    lexical = index.ranked(query, DEPTH, filters, documents=k if group else 0)
     vector = dense.embed(query)
     if fusion == "rerank":
         hits = rerank(lexical, dense.similarities(vector, [(h.doc_id, h.eid) for h in lexical]))
@@ -164,7 +164,7 @@ def hybrid_search(index: SearchIndex, dense: DenseIndex, hit_fields: Callable[[l
             admitted = index.admitted({doc_id for doc_id, _ in ranking}, filters)
             ranking = [key for key in ranking if key[0] in admitted]
         known = {(h.doc_id, h.eid): h for h in lexical}
-        fused = fuse(list(known), ranking)[:k * 5 if group else k]
+        fused = fuse(list(known), ranking)[:None if group else k]
         fields = hit_fields([key for key in fused if key not in known])
         hits = [known.get(key) or Hit(score=0.0, **fields[key]) for key in fused if key in known or key in fields]
         for rank, hit in enumerate(hits, start=1):

@@ -24,7 +24,7 @@ from huiqi.records import Document, Provision
 from huiqi.search.query import rule_words, understand
 from huiqi.search.tokens import Segmenter, bigrams, hand_kept_terms, normalise
 
-SCHEMA_VERSION = "7"  # bump whenever what is indexed or embedded changes: an older index is then rebuilt
+SCHEMA_VERSION = "8"  # bump whenever what is indexed or embedded changes: an older index is then rebuilt
 # Field weights, fixed by reasoning rather than tuned to the evaluation set: the provision's own words count
 # most, the document title and headings above it tell what it is about, bigrams catch what segmentation misses.
 WORDS_BOOST, PATH_BOOST, GRAMS_BOOST = 1.0, 0.35, 0.3
@@ -61,9 +61,13 @@ class Filters:
     in_force: date | None = None  # effective on this day
 
     def __post_init__(self) -> None:
-        """A filter that can match nothing is a mistake to report, not an empty result to show."""
+        """Values are read like queries (江蘇 is 江苏, ３２００００ is 320000) and an empty one is no filter, as a
+        form's empty field means; a filter that can match nothing is a mistake to report, not an empty result."""
+        for name in ("region", "level", "issuer", "genre"):
+            value = getattr(self, name)
+            setattr(self, name, (normalise(value).strip() or None) if value is not None else None)
         if self.level is not None:
-            self.level = LEVELS.get(self.level.strip(), self.level.strip())
+            self.level = LEVELS.get(self.level, self.level)
             if self.level not in LEVELS.values():
                 raise BadRequest(f"unknown level {self.level!r}; use national (国家级), provincial (省级), "
                                  "municipal (市级) or county (县级)")
@@ -334,8 +338,8 @@ class SearchIndex:
         for name, value in (("level", document.level), ("genre", document.genre)):
             if value:
                 doc.add_text(name, value)
-        for issuer in document.issuers:
-            doc.add_text("issuer", issuer)
+        for name in _issuer_names(document):
+            doc.add_text("issuer", name)
         # The title path goes in front of the provision's own words (DESIGN: "title path and document title
         # prefixed"), so that a word of the title counts alike for every provision of the document.
         path_words = self._path_words(path)
@@ -376,7 +380,15 @@ class SearchIndex:
         (self.path / "LIBRARY").write_text(fingerprint, encoding="ascii")
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None, group: bool = False) -> SearchResult:
+        """The best k provisions, or with `group` the best k documents (each with its other hits)."""
         started = time.perf_counter()
+        hits = self.ranked(query, max(k, RERANK_DEPTH), filters, documents=k if group else 0)
+        hits = group_hits(hits)[:k] if group else hits[:k]
+        return SearchResult(query, (time.perf_counter() - started) * 1000, hits)
+
+    def ranked(self, query: str, depth: int, filters: Filters | None = None, documents: int = 0) -> list[Hit]:
+        """The best `depth` provisions, reranked; more where they come from fewer than `documents` documents
+        (grouped results show one hit per document, and the best 50 provisions can all be in three)."""
         self._follow_terms()
         terms = understand(query, self.segmenter)
         clauses = [(tantivy.Occur.Should, self._term(field_name, term, weight * boost))
@@ -385,30 +397,39 @@ class SearchIndex:
                                                      ("grams", GRAMS_BOOST, terms.grams))
                    for term, weight in source.items()]
         if not clauses:
-            return SearchResult(query, (time.perf_counter() - started) * 1000, [])
+            return []
         scoring = tantivy.Query.boolean_query(clauses)
         restrictions = self._filters(filters or Filters())
         final = tantivy.Query.boolean_query([(tantivy.Occur.Must, scoring), *restrictions]) if restrictions else scoring
         searcher = self.index.searcher()
-        limit = max(k * 5 if group else k, RERANK_DEPTH)
-        found = searcher.search(final, limit=limit * PASSAGES_PER_HIT, count=False).hits
+        wanted = depth * PASSAGES_PER_HIT
+        while True:
+            found = searcher.search(final, limit=wanted, count=False).hits
+            hits, matched = self._provisions(searcher, found, depth, documents)
+            if len(found) < wanted or len({hit.doc_id for hit in hits}) >= documents:
+                break
+            wanted *= 4
+        return _rerank(hits, matched, [w for w, weight in terms.words.items() if weight >= 1.0 and len(w) >= 2],
+                       terms.answer)
+
+    @staticmethod
+    def _provisions(searcher, found: list, depth: int, documents: int) -> tuple[list[Hit], dict]:
+        """Passages → provisions, each counted by its best passage (they arrive best first), until there are
+        `depth` of them from at least `documents` documents."""
         hits: list[Hit] = []
-        seen: set[tuple[str, str]] = set()
         matched: dict[tuple[str, str], list[str]] = {}
-        for score, address in found:  # passages arrive best first: a provision counts by its best one
+        doc_ids: set[str] = set()
+        for score, address in found:
             payload = json.loads(searcher.doc(address)["payload"][0])
             key = (payload["doc_id"], payload["eid"])
-            if key in seen:
+            if key in matched:
                 continue
-            seen.add(key)
             matched[key] = payload.pop("match")
             hits.append(Hit(score=float(score), **payload))
-            if len(hits) == limit:
+            doc_ids.add(key[0])
+            if len(hits) >= depth and len(doc_ids) >= documents:
                 break
-        hits = _rerank(hits, matched, [w for w, weight in terms.words.items() if weight >= 1.0 and len(w) >= 2],
-                       terms.answer)
-        hits = group_hits(hits)[:k] if group else hits[:k]
-        return SearchResult(query, (time.perf_counter() - started) * 1000, hits)
+        return hits, matched
 
     def admitted(self, doc_ids: set[str], filters: Filters) -> set[str]:
         """The documents among `doc_ids` that the filters let through."""
@@ -441,8 +462,8 @@ class SearchIndex:
         if filters.genre:
             must.append((tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "genre", filters.genre)))
         if filters.issuer:
-            names = list(organs.synonyms().get(filters.issuer, (filters.issuer,)))
-            must.append((tantivy.Occur.Must, tantivy.Query.term_set_query(self.schema, "issuer", names)))
+            issuer = tantivy.Query.term_query(self.schema, "issuer", _issuer_term(filters.issuer))
+            must.append((tantivy.Occur.Must, issuer))
         if filters.date_from or filters.date_to:
             must.append((tantivy.Occur.Must, tantivy.Query.range_query(
                 self.schema, "date", tantivy.FieldType.Integer, _day(filters.date_from) or 1,
@@ -530,6 +551,27 @@ def group_hits(hits: list[Hit]) -> list[Hit]:
     return list(best.values())
 
 
+def _issuer_names(document: Document) -> set[str]:
+    """What an issuer filter may match a document by: each issuer's canonical name, and that name without its
+    place (江苏省工业和信息化厅 is also a 工业和信息化厅); a bare 省财政厅 is also the 财政厅 of the document's
+    place."""
+    names = set()
+    for issuer in document.issuers:
+        name = organs.canonical(normalise(issuer))
+        rest = organs.placeless(name)
+        names |= {name, rest} - {""}
+        if rest and document.region and not regions.leading(name) and name != rest:
+            names.add(document.region + rest)
+    return names
+
+
+def _issuer_term(value: str) -> str:
+    """A filter that names a place finds that place's organ only; one that names none ('省财政厅', '工信厅') finds
+    the department of every place, and a central organ by any of its names."""
+    name = organs.canonical(value)
+    return name if regions.leading(name) else organs.placeless(name) or name
+
+
 def _region_path(region: regions.Region | None) -> list[str]:
     """A region and the regions above it: 320583 → [320583, 320500, 320000]."""
     if region is None:
@@ -544,10 +586,11 @@ def _region_path(region: regions.Region | None) -> list[str]:
 
 
 def _resolve_region(value: str) -> regions.Region:
-    value = value.strip()
+    if value == regions.NATIONAL_NAME:
+        return regions.NATIONAL
     found = regions.lookup_code(value) if value.isdigit() else regions.lookup(value) or regions.locate(value)
     if found is None:
-        raise BadRequest(f"unknown region {value!r}; give a name such as 江苏省 or 漯河市, or a GB/T 2260 code")
+        raise BadRequest(f"unknown region {value!r}; give a name such as 江苏省 or 漯河市, 全国, or a GB/T 2260 code")
     return found
 
 
