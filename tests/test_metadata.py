@@ -195,6 +195,22 @@ def test_a_document_naming_no_place_in_a_national_compilation_is_national():
     assert any("region taken from the compilation" in w for w in documents[1].warnings)
 
 
+def test_a_document_naming_no_place_beside_a_local_one_is_not_made_national():
+    from conftest import documents_of
+
+    documents = documents_of(notice("国务院办公厅关于加快构建废弃物循环利用体系的意见")
+                             + "\n" + notice("省财政厅关于做好贴息工作的通知", signature="省财政厅", day="2024年3月1日")
+                             + "\n" + notice("工业和信息化厅关于做好技改工作的通知", signature="工业和信息化厅",
+                                              day="2024年4月1日"))
+    assert [d.level for d in documents] == ["national", None, None]
+
+
+@pytest.mark.parametrize("signature", ["最高人民检察院第九届检察委员会", "中华人民共和国海关总署", "政务院"])
+def test_an_issuer_whose_name_begins_with_a_central_organ_s_is_national(signature):
+    document = one_document(notice("关于加强有关工作的决定", signature=signature))
+    assert (document.region, document.level) == ("全国", "national")
+
+
 def test_a_document_whose_region_stays_unknown_says_filters_skip_it():
     from conftest import documents_of
 

@@ -204,12 +204,17 @@ def test_local_organs_are_matched_by_their_short_names():
     assert organs.canonical("江苏省政府") == organs.canonical("江苏省人民政府")
     assert organs.canonical("中共江苏省委") == organs.canonical("江苏省委")
     assert organs.placeless("市场监督管理局") == "市场监督管理局"  # the 市 of 市场 is no place
+    assert organs.canonical("江苏省卫健委") == organs.canonical("江苏省卫生健康委员会") == "江苏省卫生健康委员会"
+    assert organs.canonical("北京市住建委") == "北京市住房和城乡建设委员会"
+    assert organs.canonical("中华人民共和国国务院") == "国务院"
 
 
 def test_filter_values_are_read_like_queries(indexed):
-    assert Filters(region="江蘇", level="", issuer=" ", genre="").region == "江苏"
     assert Filters(level="", issuer=" ", genre="") == Filters()  # an empty field is no filter
     assert Filters(region="３２００００").region == "320000"
+    assert titles(indexed.search("贴息", filters=Filters(region="江蘇"))) == titles(
+        indexed.search("贴息", filters=Filters(region="江苏")))
+    assert not indexed.search("苏质贷", filters=Filters(region="乾安县")).hits  # found as written: 乾 is no 干
     national = titles(indexed.search("贴息", filters=Filters(region="全国")))
     assert national and all("国务院" in t or "国家" in t for t in national)
 

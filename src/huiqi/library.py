@@ -58,7 +58,7 @@ class Library:
         """`create=False` opens only a library that is there: a command that reads one must not leave a new, empty
         one behind a mistyped --home."""
         self.home = Path(home) if home else default_home()
-        if not create and not (self.home / "huiqi.db").is_file():
+        if not create and not self.home.is_file() and not (self.home / "huiqi.db").is_file():  # a file: below
             raise BadRequest(f"no library in {self.home} (no huiqi.db); ingest files into it first (huiqi ingest FILES"
                              " --home FOLDER), or pass --home the folder you ingested into")
         try:

@@ -276,7 +276,7 @@ def _region(meta: Metadata, title: str) -> None:
         if found:
             meta.region = found
             return
-        if organs.is_central(name) or name.startswith(("中共中央", "国务院", "全国", "国家", "中国", "中华")):
+        if organs.starts_central(name) or name.startswith(("中共中央", "国务院", "全国", "国家", "中国", "中华")):
             meta.region = regions.NATIONAL
             return
     bare = next((name[0] for name in [*candidates, title] if name[:1] in ("省", "市", "县", "区")), None)

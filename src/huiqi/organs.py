@@ -13,9 +13,11 @@ from functools import cache
 
 from huiqi import regions
 
+STATE_PREFIX = "中华人民共和国"  # printed before some organs' names: 中华人民共和国海关总署
 CENTRAL_ORGANS: tuple[tuple[str, ...], ...] = (
     ("中共中央", "党中央"),
     ("国务院",),
+    ("政务院",),  # the State Council's name from 1949 to 1954, on the oldest laws
     ("中共中央办公厅", "中办"),
     ("国务院办公厅", "国办"),
     ("全国人民代表大会常务委员会", "全国人大常委会"),
@@ -123,17 +125,25 @@ def split_organs(text: str) -> list[str]:
 # Short names of local departments → their full names, as a province or city prints them: 省工信厅 is the
 # 工业和信息化厅, 市人社局 the 人力资源和社会保障局.
 LOCAL_SHORT_NAMES = {
-    "发改委": "发展和改革委员会", "发展改革委": "发展和改革委员会", "工信": "工业和信息化", "经信": "经济和信息化",
-    "人社": "人力资源和社会保障", "人力资源社会保障": "人力资源和社会保障", "科技厅": "科学技术厅",
-    "科技局": "科学技术局", "住建": "住房和城乡建设", "住房城乡建设": "住房和城乡建设",
-    "市场监管局": "市场监督管理局", "卫健委": "卫生健康委员会", "卫生健康委": "卫生健康委员会", "文旅": "文化和旅游",
-    "国资委": "国有资产监督管理委员会", "应急厅": "应急管理厅", "应急局": "应急管理局", "交通厅": "交通运输厅",
-    "交通局": "交通运输局",
+    "发改委": "发展和改革委员会", "发展改革委员会": "发展和改革委员会", "发展改革委": "发展和改革委员会",
+    "工信委": "工业和信息化委员会", "经信委": "经济和信息化委员会", "住建委": "住房和城乡建设委员会",
+    "卫健委": "卫生健康委员会", "卫生健康委": "卫生健康委员会", "国资委": "国有资产监督管理委员会",
+    "工信": "工业和信息化", "经信": "经济和信息化", "人社": "人力资源和社会保障",
+    "人力资源社会保障": "人力资源和社会保障", "科技厅": "科学技术厅", "科技局": "科学技术局", "住建": "住房和城乡建设",
+    "住房城乡建设": "住房和城乡建设", "市场监管局": "市场监督管理局", "文旅": "文化和旅游", "应急厅": "应急管理厅",
+    "应急局": "应急管理局", "交通厅": "交通运输厅", "交通局": "交通运输局",
 }
-_LOCAL_SHORT = re.compile("|".join(map(re.escape, sorted(LOCAL_SHORT_NAMES, key=len, reverse=True))))
+# A short name ending in 委 is one only where 员会 does not follow: 卫生健康委员会 is already whole.
+_LOCAL_SHORT = re.compile("|".join(re.escape(short) + ("(?!员会)" if short.endswith("委") else "")
+                                   for short in sorted(LOCAL_SHORT_NAMES, key=len, reverse=True)))
 # A place's name in front ('江苏省', '苏州市吴中区'), or a bare level word standing for it ('省财政厅'; not the 市 of
 # 市场监督管理局).
 _BARE_LEVEL = re.compile(r"^(?:省|自治区|市(?!场)|县)")
+
+
+def starts_central(name: str) -> bool:
+    """Does a name begin with a central organ's (最高人民检察院第九届检察委员会, 中华人民共和国海关总署)?"""
+    return bool(_central_prefix().match(name.removeprefix(STATE_PREFIX)))
 
 
 def canonical(name: str) -> str:
@@ -141,6 +151,8 @@ def canonical(name: str) -> str:
     国家发展和改革委员会; 人民银行江苏省分行 → 中国人民银行江苏省分行), a local department's full name (江苏省工信厅 →
     江苏省工业和信息化厅, 江苏省政府 → 江苏省人民政府, 中共江苏省委 → 江苏省委)."""
     name = re.sub(r"\s+", "", name)
+    if any(name.startswith(alias, len(STATE_PREFIX)) for alias in _ALL_NAMES):  # 中华人民共和国国务院 is the 国务院
+        name = name[len(STATE_PREFIX):]
     for alias in _ALL_NAMES:  # longest first
         if name.startswith(alias):
             return synonyms()[alias][0] + name[len(alias):]

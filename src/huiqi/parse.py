@@ -15,8 +15,9 @@ from huiqi.split import DocumentSpan, split
 
 # Bump whenever a change to reading, cleaning, splitting or parsing changes what a file yields: files already in a
 # library are then parsed again on their next ingest, although their bytes did not change.
-# 3: control characters (C0 but tab and line feed, C1) are read as spaces; a document that names no place, in a
-#    compilation of national policies only, is national.
+# 3: control characters (C0 but tab and line feed, C1) are read as spaces; a document that names no issuer, in a
+#    compilation of national policies only, is national; so is one whose issuer's name begins with a central
+#    organ's (最高人民检察院第九届检察委员会, 中华人民共和国海关总署, 政务院).
 PARSER_VERSION = "3"
 
 
@@ -62,17 +63,18 @@ def _set_region(document: Document, region: regions.Region | None) -> None:
 
 def _settle_regions(parsed: list[tuple[Document, str | None]], compilation_title: str | None) -> None:
     """A bare '省财政厅' is the 省 of the place the rest of the compilation (or its cover) is about; a bare
-    '市财政局' its 市. A document that names no place at all, in a compilation of national policies only, is
-    national too: left without a region, every region and level filter would hide it."""
+    '市财政局' its 市. A document that names no issuer, in a compilation of national policies only, is national
+    too: left without a region, every region and level filter would hide it."""
     local = Counter(d.region_code for d, _ in parsed if d.region_code and d.level not in (None, "national"))
     place = regions.lookup_code(local.most_common(1)[0][0]) if local else None
     if place is None and compilation_title:
         place = regions.locate(compilation_title)
-    all_national = place is None and any(d.level == "national" for d, _ in parsed)
+    all_national = (place is None and any(d.level == "national" for d, _ in parsed)
+                    and not any(hint not in (None, "?") for _, hint in parsed))  # no 省财政厅 either
     for document, hint in parsed:
         if not hint:
             continue
-        region = regions.NATIONAL if all_national and hint == "?" else place
+        region = regions.NATIONAL if all_national and hint == "?" and not document.issuers else place
         if place and hint == "省":
             region = regions.containing(place, "provincial")
         elif place and hint == "市" and place.level in ("municipal", "county"):

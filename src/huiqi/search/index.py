@@ -11,6 +11,7 @@ import re
 import shutil
 import tempfile
 import time
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -65,7 +66,9 @@ class Filters:
         form's empty field means; a filter that can match nothing is a mistake to report, not an empty result."""
         for name in ("region", "level", "issuer", "genre"):
             value = getattr(self, name)
-            setattr(self, name, (normalise(value).strip() or None) if value is not None else None)
+            # A region keeps its characters (乾县 is no 干县); it is folded only if it is found no other way
+            fold = (lambda text: unicodedata.normalize("NFKC", text)) if name == "region" else normalise
+            setattr(self, name, (fold(value).strip() or None) if value is not None else None)
         if self.level is not None:
             self.level = LEVELS.get(self.level, self.level)
             if self.level not in LEVELS.values():
@@ -380,9 +383,11 @@ class SearchIndex:
         (self.path / "LIBRARY").write_text(fingerprint, encoding="ascii")
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None, group: bool = False) -> SearchResult:
-        """The best k provisions, or with `group` the best k documents (each with its other hits)."""
+        """The best k provisions, or with `group` the best k documents (each with its other hits). Twice as many
+        candidates as asked for are reranked (at least RERANK_DEPTH): the rerank can halve a hit's score, and the
+        last of k hits is then one from further down."""
         started = time.perf_counter()
-        hits = self.ranked(query, max(k, RERANK_DEPTH), filters, documents=k if group else 0)
+        hits = self.ranked(query, max(2 * k, RERANK_DEPTH), filters, documents=2 * k if group else 0)
         hits = group_hits(hits)[:k] if group else hits[:k]
         return SearchResult(query, (time.perf_counter() - started) * 1000, hits)
 
@@ -588,7 +593,9 @@ def _region_path(region: regions.Region | None) -> list[str]:
 def _resolve_region(value: str) -> regions.Region:
     if value == regions.NATIONAL_NAME:
         return regions.NATIONAL
-    found = regions.lookup_code(value) if value.isdigit() else regions.lookup(value) or regions.locate(value)
+    found = None
+    for name in (value, normalise(value)):  # 江蘇 is 江苏
+        found = found or (regions.lookup_code(name) if name.isdigit() else regions.lookup(name) or regions.locate(name))
     if found is None:
         raise BadRequest(f"unknown region {value!r}; give a name such as 江苏省 or 漯河市, 全国, or a GB/T 2260 code")
     return found
