@@ -211,7 +211,7 @@ def test_an_issuer_whose_name_begins_with_a_central_organ_s_is_national(signatur
     assert (document.region, document.level) == ("全国", "national")
 
 
-def test_a_document_whose_region_stays_unknown_says_filters_skip_it():
+def test_a_document_whose_region_stays_unknown_says_so():
     from conftest import documents_of
 
     documents = documents_of(notice("支持科技创新主要税费优惠政策指引", signature=""))

@@ -219,6 +219,15 @@ def test_filter_values_are_read_like_queries(indexed):
     assert national and all("国务院" in t or "国家" in t for t in national)
 
 
+def test_a_document_whose_place_is_unknown_passes_a_region_filter(library, tmp_path):
+    path = tmp_path / "regulation.txt"  # a regulation filed alone: no issuer, so no place
+    path.write_text("\n".join(pdf_lines("保障中小企业款项支付条例\n第一条 机关、事业单位应当及时支付中小企业款项。\n"
+                                         "第二条 本条例自2020年9月1日起施行。")), encoding="utf-8")
+    assert library.ingest_file(path).status == "ingested"
+    assert library.search("中小企业款项", filters=Filters(region="江苏")).hits
+    assert not library.search("中小企业款项", filters=Filters(level="national")).hits
+
+
 def test_in_force_on_a_date(indexed):
     name = "国务院办公厅关于进一步支持小型微型企业发展的意见"
     assert name in titles(indexed.search("贴息", filters=Filters(in_force=date(2024, 6, 1))))

@@ -64,7 +64,7 @@ def _set_region(document: Document, region: regions.Region | None) -> None:
 def _settle_regions(parsed: list[tuple[Document, str | None]], compilation_title: str | None) -> None:
     """A bare '省财政厅' is the 省 of the place the rest of the compilation (or its cover) is about; a bare
     '市财政局' its 市. A document that names no issuer, in a compilation of national policies only, is national
-    too: left without a region, every region and level filter would hide it."""
+    too: left without a region, every level filter would hide it."""
     local = Counter(d.region_code for d, _ in parsed if d.region_code and d.level not in (None, "national"))
     place = regions.lookup_code(local.most_common(1)[0][0]) if local else None
     if place is None and compilation_title:
@@ -83,7 +83,8 @@ def _settle_regions(parsed: list[tuple[Document, str | None]], compilation_title
             region = None
         _set_region(document, region)
         issuer = "and is not a national organ" if hint == "?" else f"({hint}…)"
-        outcome = "region taken from the compilation" if region else "region unknown: region and level filters skip it"
+        outcome = ("region taken from the compilation" if region
+                   else "region unknown: region filters let it through, level filters leave it out")
         document.warnings.append(f"issuer names no place {issuer}; {outcome}")
 
 

@@ -25,13 +25,16 @@ from huiqi.records import Document, Provision
 from huiqi.search.query import rule_words, understand
 from huiqi.search.tokens import Segmenter, bigrams, hand_kept_terms, normalise
 
-SCHEMA_VERSION = "8"  # bump whenever what is indexed or embedded changes: an older index is then rebuilt
+SCHEMA_VERSION = "9"  # bump whenever what is indexed or embedded changes: an older index is then rebuilt
 # Field weights, fixed by reasoning rather than tuned to the evaluation set: the provision's own words count
 # most, the document title and headings above it tell what it is about, bigrams catch what segmentation misses.
 WORDS_BOOST, PATH_BOOST, GRAMS_BOOST = 1.0, 0.35, 0.3
 NOT_INDEXED = ("signature", "attachment_list")
 PASSAGE_CHARS = 160  # about two or three sentences
 PASSAGES_PER_HIT = 4
+# A document whose place is unknown (a regulation filed alone, naming no issuer) passes every region filter, as one
+# with no known dates passes an in-force filter: a filter hides what does not apply, not what we cannot place.
+UNKNOWN_REGION = "unknown"
 RERANK_DEPTH = 50  # hits reranked by coverage of the question's words
 COVERAGE_WEIGHT = 0.5
 ANSWER_SHAPE_BONUS = 0.3  # a hit that holds the kind of answer asked for (an amount, a duration …)
@@ -336,8 +339,7 @@ class SearchIndex:
         doc.add_text("source", document.source)
         for code in _region_path(region):
             doc.add_text("region_path", code)
-        if region:
-            doc.add_text("region_code", region.code)
+        doc.add_text("region_code", region.code if region else UNKNOWN_REGION)
         for name, value in (("level", document.level), ("genre", document.genre)):
             if value:
                 doc.add_text(name, value)
@@ -459,7 +461,7 @@ class SearchIndex:
             region = _resolve_region(filters.region)
             inside = tantivy.Query.term_query(self.schema, "region_path", region.code)
             above = tantivy.Query.term_set_query(self.schema, "region_code",
-                                                 [regions.NATIONAL_CODE, *_region_path(region)[1:]])
+                                                 [regions.NATIONAL_CODE, UNKNOWN_REGION, *_region_path(region)[1:]])
             must.append((tantivy.Occur.Must, tantivy.Query.boolean_query(
                 [(tantivy.Occur.Should, inside), (tantivy.Occur.Should, above)])))
         if filters.level:
