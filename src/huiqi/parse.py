@@ -82,10 +82,13 @@ def _settle_regions(parsed: list[tuple[Document, str | None]], compilation_title
         elif place and hint == "市":
             region = None
         _set_region(document, region)
-        issuer = "and is not a national organ" if hint == "?" else f"({hint}…)"
+        if hint != "?":
+            said = f"issuer names no place ({hint}…)"
+        else:
+            said = "issuer names no place and is not a national organ" if document.issuers else "no issuer named"
         outcome = ("region taken from the compilation" if region
                    else "region unknown: region filters let it through, level filters leave it out")
-        document.warnings.append(f"issuer names no place {issuer}; {outcome}")
+        document.warnings.append(f"{said}; {outcome}")
 
 
 def _assign_ids(documents: list[Document], source_name: str) -> None:
