@@ -11,7 +11,6 @@ import re
 import shutil
 import tempfile
 import time
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -65,13 +64,12 @@ class Filters:
     in_force: date | None = None  # effective on this day
 
     def __post_init__(self) -> None:
-        """Values are read like queries (江蘇 is 江苏, ３２００００ is 320000) and an empty one is no filter, as a
-        form's empty field means; a filter that can match nothing is a mistake to report, not an empty result."""
-        for name in ("region", "level", "issuer", "genre"):
-            value = getattr(self, name)
-            # A region keeps its characters (乾县 is no 干县); it is folded only if it is found no other way
-            fold = (lambda text: unicodedata.normalize("NFKC", text)) if name == "region" else normalise
-            setattr(self, name, (fold(value).strip() or None) if value is not None else None)
+        """Values are read like queries (發改委 is 发改委; a region is folded when it is looked up) and an empty one
+        is no filter, as a form's empty field means; a filter that can match nothing is a mistake to report, not an
+        empty result."""
+        self.region = (self.region or "").strip() or None
+        for name in ("level", "issuer", "genre"):
+            setattr(self, name, normalise(getattr(self, name) or "").strip() or None)
         if self.level is not None:
             self.level = LEVELS.get(self.level, self.level)
             if self.level not in LEVELS.values():
@@ -595,12 +593,12 @@ def _region_path(region: regions.Region | None) -> list[str]:
 def _resolve_region(value: str) -> regions.Region:
     if value == regions.NATIONAL_NAME:
         return regions.NATIONAL
-    found = None
-    for name in (value, normalise(value)):  # 江蘇 is 江苏
-        found = found or (regions.lookup_code(name) if name.isdigit() else regions.lookup(name) or regions.locate(name))
-    if found is None:
-        raise BadRequest(f"unknown region {value!r}; give a name such as 江苏省 or 漯河市, 全国, or a GB/T 2260 code")
-    return found
+    # As written first (乾安县 is no 干安县), then folded (江蘇 is 江苏, ３２００００ is 320000)
+    for name in dict.fromkeys((value, normalise(value))):
+        found = regions.lookup_code(name) if name.isdigit() else regions.lookup(name) or regions.locate(name)
+        if found:
+            return found
+    raise BadRequest(f"unknown region {value!r}; give a name such as 江苏省 or 漯河市, 全国, or a GB/T 2260 code")
 
 
 def _day(value: date | None) -> int | None:
