@@ -193,6 +193,36 @@ def test_an_issuer_filter_takes_any_name_of_the_organ(indexed):
     for name in ("江苏省财政厅", "省财政厅", "财政厅"):  # a filter naming no place finds that department anywhere
         assert set(titles(indexed.search("贴息", filters=Filters(issuer=name)))) == jiangsu, name
     assert not indexed.search("贴息", filters=Filters(issuer="浙江省财政厅")).hits
+    assert set(titles(indexed.search("贴息", filters=Filters(issuer="江苏财政厅")))) == jiangsu  # 省 left out
+    henan = {"漯河市人民政府关于印发漯河市中小微企业贷款贴息资金管理办法的通知"}
+    for name in ("市政府", "市人民政府", "漯河政府"):  # the level word counts: no 国务院, no 省政府
+        assert set(titles(indexed.search("贴息", filters=Filters(issuer=name)))) == henan, name
+    assert not indexed.search("贴息", filters=Filters(issuer="省政府")).hits
+
+
+@pytest.mark.parametrize("value, issuer, home, found", [
+    ("江苏财政厅", "江苏省财政厅", None, True),
+    ("吴中区财政局", "苏州市吴中区财政局", None, True),  # the innermost place is enough
+    ("苏州市财政局", "苏州市吴中区财政局", None, False),
+    ("江苏省税务局", "国家税务总局江苏省税务局", None, True),  # a central organ's branch by its local name
+    ("税务局", "国家税务总局漯河市税务局", None, True),
+    ("市政府", "江苏省人民政府", None, False),
+    ("市政府", "北京市人民政府", None, True),  # a municipality is a 市 too
+    ("省政府", "北京市人民政府", None, True),
+    ("省委组织部", "漯河市委组织部", None, False),
+    ("江苏省财政厅", "省财政厅", "苏州市", True),  # a bare 省 in a 苏州 document is 江苏's
+    ("浙江省财政厅", "省财政厅", "苏州市", False),
+    ("区财政局", "吴中区财政局", None, True),
+    ("区域发展局", "吴中区财政局", None, False),
+    ("国家发改委", "国家发展和改革委员会", None, True),
+    ("江苏省委", "中共江苏省委", None, True),
+])
+def test_issuer_keys_match_the_names_people_give(value, issuer, home, found):
+    from huiqi import organs, regions
+    from huiqi.search.index import _issuer_term
+
+    place = regions.lookup(home) if home else None
+    assert (_issuer_term(value) in organs.issuer_keys(issuer, place)) is found
 
 
 def test_local_organs_are_matched_by_their_short_names():

@@ -136,9 +136,10 @@ LOCAL_SHORT_NAMES = {
 # A short name ending in 委 is one only where 员会 does not follow: 卫生健康委员会 is already whole.
 _LOCAL_SHORT = re.compile("|".join(re.escape(short) + ("(?!员会)" if short.endswith("委") else "")
                                    for short in sorted(LOCAL_SHORT_NAMES, key=len, reverse=True)))
-# A place's name in front ('江苏省', '苏州市吴中区'), or a bare level word standing for it ('省财政厅'; not the 市 of
-# 市场监督管理局).
-_BARE_LEVEL = re.compile(r"^(?:省|自治区|市(?!场)|县)")
+# A bare level word standing for a place ('省财政厅' is a province's; not the 市 of 市场监督管理局, nor the 区 of 区域).
+_BARE_LEVEL = re.compile(r"^(?:省|自治区|市(?!场)|县|区(?!域))")
+_BARE_LEVELS = {"省": "provincial", "自治区": "provincial", "市": "municipal", "县": "county", "区": "county"}
+_LEVEL_ORDER = ("national", "provincial", "municipal", "county")
 
 
 def starts_central(name: str) -> bool:
@@ -164,7 +165,44 @@ def placeless(name: str) -> str:
     """A canonical name without the place it starts with, or the bare 省/市 that stands for one: 江苏省财政厅 and
     省财政厅 → 财政厅; '' where little would be left (江苏省委). How a filter that names no place finds the
     department of every place."""
+    rest = _split_place(name)[1]
+    return rest if len(rest) >= 2 else ""
+
+
+def _split_place(name: str) -> tuple[str, str]:
+    """The place a name starts with ('江苏省苏州市', '江苏', or a bare '省') and the rest."""
     rest = name
     while (found := regions.leading(rest) or (match.group(0) if (match := _BARE_LEVEL.match(rest)) else "")):
         rest = rest[len(found):]
-    return rest if len(rest) >= 2 else ""
+    return name[:len(name) - len(rest)], rest
+
+
+def issuer_keys(name: str, home: regions.Region | None = None) -> list[str]:
+    """What an issuer filter matches an organ by: its canonical name, then, where a department follows a place, the
+    most specific key first — '320000/财政厅' for the 财政厅 of 江苏 (江苏省财政厅, 江苏财政厅), 'provincial/财政厅'
+    for a province's (省财政厅), '财政厅' for any place's. A bare 省财政厅 printed in a document of `home` (苏州市) is
+    the 财政厅 of home's province. A central organ's local branch (国家税务总局江苏省税务局) is also known by its local
+    name (江苏省税务局)."""
+    full = canonical(name)
+    central = next((alias for alias in _ALL_NAMES if full.startswith(alias)), "")
+    local = full[len(central):]
+    if central and not regions.leading(local):
+        return [full]
+    place, department = _split_place(local)
+    if len(department) < 2:
+        return [full]
+    named = regions.leading(place)
+    region = regions.locate(place) if named else _at_level(home, _BARE_LEVELS.get(place, ""))
+    if named and region:
+        levels = [region.level] + (["municipal"] if region.level == "provincial" and region.name.endswith("市") else [])
+    else:
+        levels = [_BARE_LEVELS[place]] if place in _BARE_LEVELS else []
+    specific = ([f"{region.code}/{department}"] if region else []) + [f"{level}/{department}" for level in levels]
+    return list(dict.fromkeys([full, *specific, department]))
+
+
+def _at_level(home: regions.Region | None, level: str) -> regions.Region | None:
+    """The region of `level` that `home` lies in (the province of 苏州市), if there is one."""
+    if home is None or level not in _LEVEL_ORDER or _LEVEL_ORDER.index(home.level) < _LEVEL_ORDER.index(level):
+        return None
+    return home if home.level == level else regions.containing(home, level)

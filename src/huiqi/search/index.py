@@ -24,7 +24,7 @@ from huiqi.records import Document, Provision
 from huiqi.search.query import rule_words, understand
 from huiqi.search.tokens import Segmenter, bigrams, hand_kept_terms, normalise
 
-SCHEMA_VERSION = "9"  # bump whenever what is indexed or embedded changes: an older index is then rebuilt
+SCHEMA_VERSION = "10"  # bump whenever what is indexed or embedded changes: an older index is then rebuilt
 # Field weights, fixed by reasoning rather than tuned to the evaluation set: the provision's own words count
 # most, the document title and headings above it tell what it is about, bigrams catch what segmentation misses.
 WORDS_BOOST, PATH_BOOST, GRAMS_BOOST = 1.0, 0.35, 0.3
@@ -562,24 +562,16 @@ def group_hits(hits: list[Hit]) -> list[Hit]:
 
 
 def _issuer_names(document: Document) -> set[str]:
-    """What an issuer filter may match a document by: each issuer's canonical name, and that name without its
-    place (江苏省工业和信息化厅 is also a 工业和信息化厅); a bare 省财政厅 is also the 财政厅 of the document's
-    place."""
-    names = set()
-    for issuer in document.issuers:
-        name = organs.canonical(normalise(issuer))
-        rest = organs.placeless(name)
-        names |= {name, rest} - {""}
-        if rest and document.region and not regions.leading(name) and name != rest:
-            names.add(document.region + rest)
-    return names
+    """Every key an issuer filter may match a document by (`organs.issuer_keys`)."""
+    home = regions.lookup_code(document.region_code) if document.region_code else None
+    return {key for issuer in document.issuers for key in organs.issuer_keys(normalise(issuer), home)}
 
 
 def _issuer_term(value: str) -> str:
-    """A filter that names a place finds that place's organ only; one that names none ('省财政厅', '工信厅') finds
-    the department of every place, and a central organ by any of its names."""
-    name = organs.canonical(value)
-    return name if regions.leading(name) else organs.placeless(name) or name
+    """A filter finds what its value names: 江苏财政厅 the 财政厅 of 江苏 only, 省财政厅 every province's, 财政厅 every
+    place's, and a central organ by any of its names."""
+    keys = organs.issuer_keys(value)
+    return keys[1] if len(keys) > 1 else keys[0]
 
 
 def _region_path(region: regions.Region | None) -> list[str]:
