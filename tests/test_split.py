@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from conftest import documents_of
 
 NOTICE_A = """国家发展改革委关于
@@ -221,6 +223,32 @@ def test_a_markdown_law_file_is_one_document():
     assert documents[0].title == "中华人民共和国中小企业促进法"
     assert documents[0].effective_from.isoformat() == "2018-01-01"
     assert [p.eid for p in documents[0].provisions][-2:] == ["chp_1__art_1", "chp_1__art_2"]
+
+
+@pytest.mark.parametrize("events, issuers, issued", [
+    ("1989年8月20日 国务院批准　\n\n1989年9月11日 中华人民共和国国家教育委员会令第4号发布　", ["中华人民共和国国家教育委员会"],
+     "1989-09-11"),
+    ("1997年1月22日 国务院批准\n\n1997年4月10日 海关总署第61号令发布", ["海关总署"], "1997-04-10"),
+    ("1990年10月28日 国务院批准\n\n1990年12月12日 对外经济贸易部发布", ["对外经济贸易部"], "1990-12-12"),
+    ("1987年8月27日 国家外汇管理局发布  根据", ["国家外汇管理局"], "1987-08-27"),
+])
+def test_a_regulation_approved_by_the_state_council_is_dated_and_issued_by_its_department(events, issuers, issued):
+    text = f"""# 某某管理办法
+
+{events}
+
+2011年1月8日 《国务院关于废止和修改部分行政法规的决定》修订）
+
+<!-- INFO END -->
+
+第一条 为了加强管理，制定本办法。
+
+第二条 本办法自发布之日起施行。"""
+    document = documents_of(text, pdf=False)[0]
+    assert document.issuers == issuers
+    assert document.date.isoformat() == issued == document.effective_from.isoformat()  # 发布, not 批准
+    assert document.level == "national"  # a ministry, though renamed since
+    assert [p.eid for p in document.provisions] == ["art_1", "art_2"]  # the event lines are no provisions
 
 
 LUOHE = """漯河市财政局关于做好2024年贷款贴息工作的通知

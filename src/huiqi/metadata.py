@@ -28,8 +28,11 @@ _TITLE_PERIOD = re.compile(r"(\d{4})\s*(?:年)?\s*[—\-–－~～至]\s*(\d{4})
 _LEAD_ONLY = re.compile(rf"等[{P.CN_DIGITS}\d]*个?部门$|等$")
 _PAREN_ISSUER = re.compile(
     rf"{_DATE}\s*(?:经|由)?\s*(?:第[{P.CN_DIGITS}\d]+届)?([\u4e00-\u9fff、]{{2,40}}?)"
-    rf"(?:第\s*[{P.CN_DIGITS}\d]+\s*次|令第|部务会议|常务会议|会议|审议|印发|发布|公布|通过)")
+    rf"(?:第\s*[{P.CN_DIGITS}\d]+\s*(?:次|号令)|令第|部务会议|常务会议|会议|审议|印发|发布|公布|通过)")
 _SUB_BODY = re.compile(r"(?:审判委员会|检察委员会|党组)$")
+# An organ named without a place that is a 部, 总局 or 总署 is a central one, though gone or renamed since (卫生部,
+# 对外经济贸易部): a local department is a 厅, 局 or 委, and a local party committee's 部 names its place (省委组织部).
+_MINISTRY = re.compile(r"(?!省|市|县|区|自治区)[^委]{1,12}(?:部|总局|总署)")
 
 
 @dataclass
@@ -169,7 +172,9 @@ def _date(layout: Layout, warnings: list[str]) -> date | None:
         found = P.parse_date(lines[layout.closing_date].text)
         if found:
             return found
-    for index in layout.header:
+    # A law's '1989年2月10日 国务院批准' is its approval; the 发布 line under it dates the text, unless there is none.
+    approvals = [i for i in layout.header if lines[i].text.endswith("批准")]
+    for index in [i for i in layout.header if i not in approvals] + approvals:
         found = _header_date(lines[index].text)
         if found:
             return found
@@ -270,13 +275,14 @@ def _core(name: str) -> str:
 def _region(meta: Metadata, title: str) -> None:
     """Level and region follow the lead issuer: the place its name names ('国家税务总局漯河市税务局' is in
     漯河), else national for a central organ; a bare '省财政厅' leaves it to the compilation (region_hint)."""
-    candidates = meta.issuers or [re.split(r"关于", title, maxsplit=1)[0]]
+    candidates = [*meta.issuers, re.split(r"关于", title, maxsplit=1)[0]]
     for name in candidates:
         found = regions.locate(name)
         if found:
             meta.region = found
             return
-        if organs.starts_central(name) or name.startswith(("中共中央", "国务院", "全国", "国家", "中国", "中华")):
+        if (organs.starts_central(name) or name.startswith(("中共中央", "国务院", "全国", "国家", "中国", "中华"))
+                or (name in meta.issuers and _MINISTRY.fullmatch(name))):
             meta.region = regions.NATIONAL
             return
     bare = next((name[0] for name in [*candidates, title] if name[:1] in ("省", "市", "县", "区")), None)
