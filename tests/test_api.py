@@ -94,7 +94,9 @@ def test_document_listing_pages_and_filters_by_source(server):
     ("/api/search", {"q": "贴" * 201}, 422, "200"),
     ("/api/search", {"q": "贴息", "k": 101}, 422, "k"),
     ("/api/search", {"q": "贴息", "k": 0}, 422, "k"),
-    ("/api/search", {"q": "贴息", "since": "yesterday"}, 422, "since"),
+    ("/api/search", {"q": "贴息", "since": "yesterday"}, 400, "'yesterday' is not a date; use YYYY-MM-DD"),
+    ("/api/search", {"q": "贴息", "since": "1714521600"}, 400, "is not a date"),  # no Unix time, as in the CLI
+    ("/api/search", {"q": "贴息", "in_force": "0"}, 400, "is not a date"),
     ("/api/search", {"q": "贴息", "level": "galactic"}, 400, "unknown level"),
     ("/api/search", {"q": "贴息", "region": "火星"}, 400, "unknown region"),
     ("/api/docs/nope", {}, 404, "no document"),
@@ -112,6 +114,12 @@ def test_document_listing_pages_and_filters_by_source(server):
 ])
 def test_errors_have_one_shape_and_no_stack_trace(server, path, params, status, words):
     assert words in assert_error(server.get(path, params=params), status)
+
+
+def test_dates_are_read_as_the_cli_reads_them(server):
+    dated = server.get("/api/search", params={"q": "贴息", "since": "2024-03-01"}).json()["hits"]
+    assert dated and all(server.get("/api/search", params={"q": "贴息", "since": since}).json()["hits"] == dated
+                         for since in ("20240301", "２０２４-０３-０１"))
 
 
 def test_missing_provision_and_wrong_method(server):

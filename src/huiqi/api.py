@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict
-from datetime import date
 from typing import Annotated
 from urllib.parse import unquote_to_bytes
 
@@ -40,6 +39,8 @@ class ErrorBody(BaseModel):
 
 
 LEVEL_HELP = "national, provincial, municipal or county (国家级, 省级, 市级, 县级)"
+DATE_HELP = "YYYY-MM-DD (or YYYYMMDD)"
+MAX_FILTER_CHARS = 60  # an organ's name
 ERRORS: dict[int | str, dict] = {status: {"model": ErrorBody} for status in (400, 404, 422)}
 
 
@@ -129,9 +130,11 @@ def create_app(library: Library) -> FastAPI:
                k: Annotated[int, Query(ge=1, le=100)] = 10,
                region: Annotated[str | None, Query(max_length=40)] = None,
                level: Annotated[str | None, Query(max_length=10, description=LEVEL_HELP)] = None,
-               issuer: Annotated[str | None, Query(max_length=60)] = None,
+               issuer: Annotated[str | None, Query(max_length=MAX_FILTER_CHARS)] = None,
                genre: Annotated[str | None, Query(max_length=10)] = None,
-               since: date | None = None, until: date | None = None, in_force: date | None = None,
+               since: Annotated[str | None, Query(max_length=20, description=DATE_HELP)] = None,
+               until: Annotated[str | None, Query(max_length=20, description=DATE_HELP)] = None,
+               in_force: Annotated[str | None, Query(max_length=20, description=DATE_HELP)] = None,
                group: bool = False) -> dict:
         try:  # Starlette decodes bytes that are not UTF-8 (%FF) to U+FFFD rather than failing
             unquote_to_bytes(request.scope["query_string"]).decode("utf-8")

@@ -249,19 +249,8 @@ def remove(source: str, home: HomeOption = None, as_json: JsonOption = False) ->
 
 
 def _filters(region, level, issuer, genre, since, until, in_force) -> Filters:
-    return Filters(region=region, level=level, issuer=issuer, genre=genre, date_from=_date(since),
-                   date_to=_date(until), in_force=_date(in_force))
-
-
-def _date(value: str | None):
-    from datetime import date
-
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise BadRequest(f"{value!r} is not a date; use YYYY-MM-DD") from None
+    return Filters(region=region, level=level, issuer=issuer, genre=genre, date_from=since, date_to=until,
+                   in_force=in_force)
 
 
 @app.command()

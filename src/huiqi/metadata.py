@@ -29,7 +29,9 @@ _LEAD_ONLY = re.compile(rf"等[{P.CN_DIGITS}\d]*个?部门$|等$")
 _PAREN_ISSUER = re.compile(
     rf"{_DATE}\s*(?:经|由)?\s*(?:第[{P.CN_DIGITS}\d]+届)?([\u4e00-\u9fff、]{{2,40}}?)"
     rf"(?:第\s*[{P.CN_DIGITS}\d]+\s*(?:次|号令)|令第|部务会议|常务会议|会议|审议|印发|发布|公布|通过)")
-_SUB_BODY = re.compile(r"(?:审判委员会|检察委员会|党组)$")
+# What may follow an organ's name in an event line: its body that adopted the text, or the 公告 that published it
+# ('最高人民检察院第十二届检察委员会第十次会议通过', '最高人民法院公告公布').
+_SUB_BODY = re.compile(rf"(?:第[{P.CN_DIGITS}\d]+届)?(?:审判委员会|检察委员会|党组)$|公告$")
 # An organ named without a place that is a 部, 总局 or 总署 is a central one, though gone or renamed since (卫生部,
 # 对外经济贸易部): a local department is a 厅, 局 or 委, and a local party committee's 部 names its place (省委组织部).
 _MINISTRY = re.compile(r"(?!省|市|县|区|自治区)[^委]{1,12}(?:部|总局|总署)")

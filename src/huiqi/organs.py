@@ -138,8 +138,11 @@ _LOCAL_SHORT = re.compile("|".join(re.escape(short) + ("(?!员会)" if short.end
                                    for short in sorted(LOCAL_SHORT_NAMES, key=len, reverse=True)))
 # A bare level word standing for a place ('省财政厅' is a province's; not the 市 of 市场监督管理局, nor the 区 of 区域).
 _BARE_LEVEL = re.compile(r"^(?:省|自治区|市(?!场)|县|区(?!域))")
-_BARE_LEVELS = {"省": "provincial", "自治区": "provincial", "市": "municipal", "县": "county", "区": "county"}
+# What kind of place a name says it is: 市 for 北京市, 苏州市 and 昆山市 alike, for that is what 市政府 means.
+_PLACE_KIND = re.compile(r"(?:自治区|自治州|自治县|特别行政区|省|市|县|区|州|盟|旗)$")
 _LEVEL_ORDER = ("national", "provincial", "municipal", "county")
+_KIND_LEVEL = {"省": "provincial", "自治区": "provincial", "市": "municipal", "县": "county", "区": "county"}
+_SUBUNIT_END = re.compile(r"(?:办公厅|办公室|综合司)$")
 
 
 def starts_central(name: str) -> bool:
@@ -152,8 +155,9 @@ def canonical(name: str) -> str:
     国家发展和改革委员会; 人民银行江苏省分行 → 中国人民银行江苏省分行), a local department's full name (江苏省工信厅 →
     江苏省工业和信息化厅, 江苏省政府 → 江苏省人民政府, 中共江苏省委 → 江苏省委)."""
     name = re.sub(r"\s+", "", name)
-    if any(name.startswith(alias, len(STATE_PREFIX)) for alias in _ALL_NAMES):  # 中华人民共和国国务院 is the 国务院
-        name = name[len(STATE_PREFIX):]
+    # 中华人民共和国国务院 is the 国务院, 中华人民共和国国家安全部 the 国家安全部
+    if len(name) > len(STATE_PREFIX) + 1 and not name.startswith("主席", len(STATE_PREFIX)):
+        name = name.removeprefix(STATE_PREFIX)
     for alias in _ALL_NAMES:  # longest first
         if name.startswith(alias):
             return synonyms()[alias][0] + name[len(alias):]
@@ -177,28 +181,64 @@ def _split_place(name: str) -> tuple[str, str]:
     return name[:len(name) - len(rest)], rest
 
 
-def issuer_keys(name: str, home: regions.Region | None = None) -> list[str]:
-    """What an issuer filter matches an organ by: its canonical name, then, where a department follows a place, the
-    most specific key first — '320000/财政厅' for the 财政厅 of 江苏 (江苏省财政厅, 江苏财政厅), 'provincial/财政厅'
-    for a province's (省财政厅), '财政厅' for any place's. A bare 省财政厅 printed in a document of `home` (苏州市) is
-    the 财政厅 of home's province. A central organ's local branch (国家税务总局江苏省税务局) is also known by its local
-    name (江苏省税务局)."""
+def issuer_keys(name: str, home: regions.Region | None = None) -> set[str]:
+    """Every key an issuer filter may find an organ by (`issuer_key` is the one a filter value gives): its canonical
+    name; '320000/财政厅' for the 财政厅 of 江苏 (江苏省财政厅, 江苏财政厅); '省/财政厅' for a province's (省财政厅);
+    '财政厅' for any place's. A bare 省财政厅 printed in a document of `home` (苏州市) is the 财政厅 of home's province.
+    A central organ's local branch is also known by its local names (国家税务总局江苏省税务局: 江苏省税务局;
+    中国证券监督管理委员会江苏监管局: 江苏证监局), and an office by its organ's (自然资源部办公厅: 自然资源部)."""
+    full, central, places, kind, department = _parts(name, home)
+    keys = {full, _SUBUNIT_END.sub("", full) or full}
+    if not department:
+        return keys
+    departments = {department, _SUBUNIT_END.sub("", department) or department}
+    if central:  # 证监会's 江苏监管局 is the 江苏证监局, 金融监管总局's the 江苏金融监管局
+        departments.add(central + department)
+        if department.endswith("局"):
+            departments |= {re.sub(r"(?:总局|委员会|会)$", "局", alias) for alias in synonyms()[central]
+                            if re.search(r"(?:总局|会)$", alias)}
+    for each in departments - {""}:
+        keys |= {each, *(f"{place.code}/{each}" for place in places), *([f"{kind}/{each}"] if kind else [])}
+    return keys
+
+
+def issuer_key(value: str) -> list[str]:
+    """The keys a filter value finds organs by, any one enough: the place it names (each place of that name:
+    鼓楼区 is in four cities), else the kind of place (省, 市), and the department; a central organ's branch stays that
+    organ's (江苏证监局 is not 江苏金融监管局)."""
+    full, central, places, kind, department = _parts(value)
+    if not department:
+        return [full]
+    department = central + department if central else department
+    if places:
+        return [f"{place.code}/{department}" for place in places]
+    return [f"{kind}/{department}" if kind else department]
+
+
+def _parts(name: str, home: regions.Region | None = None) -> tuple[str, str, list[regions.Region], str, str]:
+    """A name as (canonical name, the central organ it is a branch of, the places it may be of, the kind of place,
+    the department); the department is '' for a central organ itself and for a name whose place is nearly all of
+    it. A place named alone may be any of that name (鼓楼区), or the one inside `home`."""
     full = canonical(name)
     central = next((alias for alias in _ALL_NAMES if full.startswith(alias)), "")
     local = full[len(central):]
     if central and not regions.leading(local):
-        return [full]
+        return full, "", [], "", ""
     place, department = _split_place(local)
-    if len(department) < 2:
-        return [full]
-    named = regions.leading(place)
-    region = regions.locate(place) if named else _at_level(home, _BARE_LEVELS.get(place, ""))
-    if named and region:
-        levels = [region.level] + (["municipal"] if region.level == "provincial" and region.name.endswith("市") else [])
+    if len(department) < 2 and department != "委":  # 江苏省委 is a party committee, 江苏省 no organ
+        return full, "", [], "", ""
+    if not regions.leading(place):  # a bare 省 or 市, or no place at all
+        bare = _at_level(home, _KIND_LEVEL.get(place, ""))
+        return full, central, [bare] if bare else [], place, department
+    if regions.leading(place) == place:
+        places = list(regions.named(place))
+        inside = [each for each in places if home and home.code != regions.NATIONAL_CODE
+                  and regions.within(each, regions.containing(home, "municipal") or home)]
+        places = inside or places
     else:
-        levels = [_BARE_LEVELS[place]] if place in _BARE_LEVELS else []
-    specific = ([f"{region.code}/{department}"] if region else []) + [f"{level}/{department}" for level in levels]
-    return list(dict.fromkeys([full, *specific, department]))
+        places = [found] if (found := regions.locate(place)) else []
+    kinds = {match.group(0) for each in places if (match := _PLACE_KIND.search(each.name))}
+    return full, central, places, kinds.pop() if len(kinds) == 1 else "", department
 
 
 def _at_level(home: regions.Region | None, level: str) -> regions.Region | None:

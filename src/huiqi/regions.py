@@ -73,11 +73,11 @@ def locate(text: str) -> Region | None:
     before; a name shared by several places is resolved by the chain (the first one otherwise)."""
     current: Region | None = None
     for match in _pattern().finditer(text):
-        inside = [r for r in _table()[match.group(0)] if _within(r, current)]
+        inside = [r for r in _table()[match.group(0)] if within(r, current)]
         choice = inside[0] if inside else (None if current else _table()[match.group(0)][0])
         if choice is None:
             break
-        if current is None or (choice.code != current.code and _within(choice, current)):
+        if current is None or (choice.code != current.code and within(choice, current)):
             current = choice
     return current
 
@@ -88,16 +88,17 @@ def leading(text: str) -> str:
     return match.group(0) if match else ""
 
 
-def _within(region: Region, outer: Region | None) -> bool:
+def within(region: Region, outer: Region | None) -> bool:
+    """Is `region` inside `outer` (or `outer` itself)? Everything is inside the whole country, or no place."""
     if outer is None or outer.code == NATIONAL_CODE:
         return True
     significant = {"provincial": 2, "municipal": 4}.get(outer.level, 6)
     return region.code.startswith(outer.code[:significant])
 
 
-def lookup(name: str) -> Region | None:
-    found = _table().get(name)
-    return found[0] if found else None
+def named(name: str) -> tuple[Region, ...]:
+    """Every region of that name: 鼓楼区 is in 南京, 徐州, 福州 and 开封."""
+    return _table().get(name, ())
 
 
 def lookup_code(code: str) -> Region | None:

@@ -59,9 +59,9 @@ class Filters:
     level: str | None = None  # national | provincial | municipal | county
     issuer: str | None = None  # any name of the organ: 发改委 finds 国家发展改革委
     genre: str | None = None  # 通知, 意见, 办法 …
-    date_from: date | None = None
-    date_to: date | None = None
-    in_force: date | None = None  # effective on this day
+    date_from: date | str | None = None  # a string is read as YYYY-MM-DD (or YYYYMMDD), full-width digits too
+    date_to: date | str | None = None
+    in_force: date | str | None = None  # effective on this day
 
     def __post_init__(self) -> None:
         """Values are read like queries (發改委 is 发改委; a region is folded when it is looked up) and an empty one
@@ -75,6 +75,8 @@ class Filters:
             if self.level not in LEVELS.values():
                 raise BadRequest(f"unknown level {self.level!r}; use national (国家级), provincial (省级), "
                                  "municipal (市级) or county (县级)")
+        for name in ("date_from", "date_to", "in_force"):
+            setattr(self, name, _read_day(getattr(self, name)))
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise BadRequest(f"the date range is empty: {self.date_from} is after {self.date_to}")
 
@@ -454,10 +456,10 @@ class SearchIndex:
     def _filters(self, filters: Filters) -> list[tuple]:
         must = []
         if filters.region:
-            region = _resolve_region(filters.region)
-            inside = tantivy.Query.term_query(self.schema, "region_path", region.code)
-            above = tantivy.Query.term_set_query(self.schema, "region_code",
-                                                 [regions.NATIONAL_CODE, UNKNOWN_REGION, *_region_path(region)[1:]])
+            places = _resolve_region(filters.region)  # 鼓楼区 is four places: any of them
+            inside = tantivy.Query.term_set_query(self.schema, "region_path", [place.code for place in places])
+            above = tantivy.Query.term_set_query(self.schema, "region_code", [
+                regions.NATIONAL_CODE, UNKNOWN_REGION, *(code for place in places for code in _region_path(place)[1:])])
             must.append((tantivy.Occur.Must, tantivy.Query.boolean_query(
                 [(tantivy.Occur.Should, inside), (tantivy.Occur.Should, above)])))
         if filters.level:
@@ -465,7 +467,7 @@ class SearchIndex:
         if filters.genre:
             must.append((tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "genre", filters.genre)))
         if filters.issuer:
-            issuer = tantivy.Query.term_query(self.schema, "issuer", _issuer_term(filters.issuer))
+            issuer = tantivy.Query.term_set_query(self.schema, "issuer", organs.issuer_key(filters.issuer))
             must.append((tantivy.Occur.Must, issuer))
         if filters.date_from or filters.date_to:
             must.append((tantivy.Occur.Must, tantivy.Query.range_query(
@@ -567,13 +569,6 @@ def _issuer_names(document: Document) -> set[str]:
     return {key for issuer in document.issuers for key in organs.issuer_keys(normalise(issuer), home)}
 
 
-def _issuer_term(value: str) -> str:
-    """A filter finds what its value names: 江苏财政厅 the 财政厅 of 江苏 only, 省财政厅 every province's, 财政厅 every
-    place's, and a central organ by any of its names."""
-    keys = organs.issuer_keys(value)
-    return keys[1] if len(keys) > 1 else keys[0]
-
-
 def _region_path(region: regions.Region | None) -> list[str]:
     """A region and the regions above it: 320583 → [320583, 320500, 320000]."""
     if region is None:
@@ -587,15 +582,25 @@ def _region_path(region: regions.Region | None) -> list[str]:
     return codes
 
 
-def _resolve_region(value: str) -> regions.Region:
-    if value == regions.NATIONAL_NAME:
-        return regions.NATIONAL
+def _resolve_region(value: str) -> list[regions.Region]:
+    if regions.NATIONAL_NAME in (value, normalise(value)):  # 全國 too
+        return [regions.NATIONAL]
     # As written first (乾安县 is no 干安县), then folded (江蘇 is 江苏, ３２００００ is 320000)
     for name in dict.fromkeys((value, normalise(value))):
-        found = regions.lookup_code(name) if name.isdigit() else regions.lookup(name) or regions.locate(name)
-        if found:
+        found = [regions.lookup_code(name)] if name.isdigit() else [*regions.named(name)] or [regions.locate(name)]
+        if found[0]:
             return found
     raise BadRequest(f"unknown region {value!r}; give a name such as 江苏省 or 漯河市, 全国, or a GB/T 2260 code")
+
+
+def _read_day(value: date | str | None) -> date | None:
+    if not isinstance(value, str):
+        return value
+    text = normalise(value).strip()
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        raise BadRequest(f"{value!r} is not a date; use YYYY-MM-DD") from None
 
 
 def _day(value: date | None) -> int | None:
