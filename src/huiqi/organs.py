@@ -165,14 +165,6 @@ def canonical(name: str) -> str:
     return re.sub(r"(?<!人民)政府", "人民政府", name)
 
 
-def placeless(name: str) -> str:
-    """A canonical name without the place it starts with, or the bare 省/市 that stands for one: 江苏省财政厅 and
-    省财政厅 → 财政厅; '' where little would be left (江苏省委). How a filter that names no place finds the
-    department of every place."""
-    rest = _split_place(name)[1]
-    return rest if len(rest) >= 2 else ""
-
-
 def _split_place(name: str) -> tuple[str, str]:
     """The place a name starts with ('江苏省苏州市', '江苏', or a bare '省') and the rest."""
     rest = name
