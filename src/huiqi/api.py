@@ -40,7 +40,6 @@ class ErrorBody(BaseModel):
 
 LEVEL_HELP = "national, provincial, municipal or county (国家级, 省级, 市级, 县级)"
 DATE_HELP = "YYYY-MM-DD (or YYYYMMDD)"
-MAX_FILTER_CHARS = 60  # an organ's name
 ERRORS: dict[int | str, dict] = {status: {"model": ErrorBody} for status in (400, 404, 422)}
 
 
@@ -130,7 +129,7 @@ def create_app(library: Library) -> FastAPI:
                k: Annotated[int, Query(ge=1, le=100)] = 10,
                region: Annotated[str | None, Query(max_length=40)] = None,
                level: Annotated[str | None, Query(max_length=10, description=LEVEL_HELP)] = None,
-               issuer: Annotated[str | None, Query(max_length=MAX_FILTER_CHARS)] = None,
+               issuer: Annotated[str | None, Query(max_length=60)] = None,
                genre: Annotated[str | None, Query(max_length=10)] = None,
                since: Annotated[str | None, Query(max_length=20, description=DATE_HELP)] = None,
                until: Annotated[str | None, Query(max_length=20, description=DATE_HELP)] = None,

@@ -175,8 +175,7 @@ def _date(layout: Layout, warnings: list[str]) -> date | None:
         if found:
             return found
     # A law's '1989年2月10日 国务院批准' is its approval; the 发布 line under it dates the text, unless there is none.
-    approvals = [i for i in layout.header if lines[i].text.endswith("批准")]
-    for index in [i for i in layout.header if i not in approvals] + approvals:
+    for index in sorted(layout.header, key=lambda i: lines[i].text.endswith("批准")):
         found = _header_date(lines[index].text)
         if found:
             return found

@@ -9,7 +9,7 @@ The first name of each row is the full name; names are as the State Council's ow
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 from huiqi import regions
 
@@ -173,7 +173,8 @@ def _split_place(name: str) -> tuple[str, str]:
     return name[:len(name) - len(rest)], rest
 
 
-def issuer_keys(name: str, home: regions.Region | None = None) -> set[str]:
+@lru_cache(maxsize=4096)  # asked for each passage a document indexes
+def issuer_keys(name: str, home: regions.Region | None = None) -> frozenset[str]:
     """Every key an issuer filter may find an organ by (`issuer_key` is the one a filter value gives): its canonical
     name; '320000/财政厅' for the 财政厅 of 江苏 (江苏省财政厅, 江苏财政厅); '省/财政厅' for a province's (省财政厅);
     '财政厅' for any place's. A bare 省财政厅 printed in a document of `home` (苏州市) is the 财政厅 of home's province.
@@ -182,7 +183,7 @@ def issuer_keys(name: str, home: regions.Region | None = None) -> set[str]:
     full, central, places, kind, department = _parts(name, home)
     keys = {full, _SUBUNIT_END.sub("", full) or full}
     if not department:
-        return keys
+        return frozenset(keys)
     departments = {department, _SUBUNIT_END.sub("", department) or department}
     if central:  # 证监会's 江苏监管局 is the 江苏证监局, 金融监管总局's the 江苏金融监管局
         departments.add(central + department)
@@ -191,7 +192,7 @@ def issuer_keys(name: str, home: regions.Region | None = None) -> set[str]:
                             if re.search(r"(?:总局|会)$", alias)}
     for each in departments - {""}:
         keys |= {each, *(f"{place.code}/{each}" for place in places), *([f"{kind}/{each}"] if kind else [])}
-    return keys
+    return frozenset(keys)
 
 
 def issuer_key(value: str) -> list[str]:
@@ -201,7 +202,7 @@ def issuer_key(value: str) -> list[str]:
     full, central, places, kind, department = _parts(value)
     if not department:
         return [full]
-    department = central + department if central else department
+    department = central + department  # a branch is its organ's
     if places:
         return [f"{place.code}/{department}" for place in places]
     return [f"{kind}/{department}" if kind else department]
@@ -219,10 +220,11 @@ def _parts(name: str, home: regions.Region | None = None) -> tuple[str, str, lis
     place, department = _split_place(local)
     if len(department) < 2 and department != "委":  # 江苏省委 is a party committee, 江苏省 no organ
         return full, "", [], "", ""
-    if not regions.leading(place):  # a bare 省 or 市, or no place at all
+    named = regions.leading(place)
+    if not named:  # a bare 省 or 市, or no place at all
         bare = _at_level(home, _KIND_LEVEL.get(place, ""))
         return full, central, [bare] if bare else [], place, department
-    if regions.leading(place) == place:
+    if named == place:
         places = list(regions.named(place))
         inside = [each for each in places if home and home.code != regions.NATIONAL_CODE
                   and regions.within(each, regions.containing(home, "municipal") or home)]

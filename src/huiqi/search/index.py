@@ -588,7 +588,7 @@ def _resolve_region(value: str) -> list[regions.Region]:
     # As written first (乾安县 is no 干安县), then folded (江蘇 is 江苏, ３２００００ is 320000)
     for name in dict.fromkeys((value, normalise(value))):
         found = [regions.lookup_code(name)] if name.isdigit() else [*regions.named(name)] or [regions.locate(name)]
-        if found[0]:
+        if None not in found:
             return found
     raise BadRequest(f"unknown region {value!r}; give a name such as 江苏省 or 漯河市, 全国, or a GB/T 2260 code")
 
