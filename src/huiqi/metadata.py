@@ -276,7 +276,7 @@ def _core(name: str) -> str:
 def _region(meta: Metadata, title: str) -> None:
     """Level and region follow the lead issuer: the place its name names ('国家税务总局漯河市税务局' is in
     漯河), else national for a central organ; a bare '省财政厅' leaves it to the compilation (region_hint)."""
-    candidates = [*meta.issuers, re.split(r"关于", title, maxsplit=1)[0]]
+    candidates = meta.issuers or [re.split(r"关于", title, maxsplit=1)[0]]
     for name in candidates:
         found = regions.locate(name)
         if found:
