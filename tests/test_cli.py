@@ -24,7 +24,7 @@ NOTICE = """国务院办公厅关于加快构建废弃物循环利用体系的�
 2024年2月6日"""
 
 CONTRACT = ["id", "title", "doc_number", "issuers", "date", "genre", "level", "region", "region_code",
-            "effective_from", "effective_to", "category", "attachments", "source", "source_lines", "provisions",
+            "effective_from", "effective_to", "superseded_by", "superseded_on", "category", "attachments", "source", "source_lines", "provisions",
             "warnings"]
 
 
@@ -164,6 +164,8 @@ def test_search_json_and_batch_keep_one_answer_per_line_in_order(tmp_path, notic
     assert list(single) == ["query", "took_ms", "hits"] and single["hits"]
     assert list(single["hits"][0]) == ["doc_id", "doc_title", "eid", "citation", "text", "score", "source",
                                       "source_lines"]
+    unquoted = json.loads(huiqi(home, "search", "废弃物", "循环利用", "--json").stdout)  # words typed without quotes
+    assert unquoted["query"] == "废弃物 循环利用" and unquoted["hits"]
     # GB18030, a blank line, CRLF, and a query holding U+2028 (str.splitlines would cut it in two)
     queries = tmp_path / "queries.txt"
     queries.write_bytes("废弃物\r\n\r\n主要目标\u2028到2030年\r\n循环利用体系\r\n".encode("gb18030"))

@@ -132,6 +132,10 @@ def test_level_and_region_follow_the_lead_issuer(signature, region, code, level)
     ("一、本通知自印发之日起施行。", "关于做好稳岗工作的通知", date(2024, 2, 6), None),
     ("一、本公告执行期限延长至2027年12月31日。", "关于延续实施残疾人就业保障金优惠政策的公告", None, date(2027, 12, 31)),
     ("一、本办法自2024年5月1日起施行，有效期3年。", "关于印发XX办法的通知", date(2024, 5, 1), date(2027, 4, 30)),
+    ("一、本政策措施有效期为3年，自2024年5月1日起施行。", "关于印发XX措施的通知", date(2024, 5, 1), date(2027, 4, 30)),
+    # A term the policy sets for what it grants is not the policy's own
+    ("一、本办法自2024年5月1日起施行。认定有效期为3年。", "关于印发XX认定办法的通知", date(2024, 5, 1), None),
+    ("一、自2024年5月1日起施行。安全生产许可证的有效期为3年。", "关于印发XX办法的通知", date(2024, 5, 1), None),
     ("一、加快建设。", "关于印发加快打造“水运江苏”三年行动计划（2024—2026年）的通知", date(2024, 1, 1),
      date(2026, 12, 31)),
 ])
@@ -217,3 +221,52 @@ def test_a_document_whose_region_stays_unknown_says_so():
     documents = documents_of(notice("支持科技创新主要税费优惠政策指引", signature=""))
     assert documents[0].region is None
     assert any("region unknown" in w for w in documents[0].warnings)
+
+
+LAW = """# 中华人民共和国某某法
+
+1993年12月29日 第八届全国人民代表大会常务委员会第五次会议通过
+
+2018年10月26日 第十三届全国人民代表大会常务委员会第六次会议《关于修改〈中华人民共和国某某法〉的决定》第四次修正\u3000
+
+2023年12月29日 第十四届全国人民代表大会常务委员会第七次会议《关于修改〈中华人民共和国海洋环境保护法〉、〈中华人民共和国某某法〉等七部法律的决定》第二次修订
+
+<!-- INFO END -->
+
+第一条 为了规范某某行为，制定本法。
+
+第二条 本法自2006年1月1日起施行。"""
+
+
+def test_a_revised_law_is_dated_by_its_latest_revision():
+    document = one_document(LAW, pdf=False)
+    assert document.date == date(2023, 12, 29)  # as the official database dates this version, not 1993
+    assert document.effective_from is None  # 2006 is when its first version took effect; this one's is not said
+    assert [p.eid for p in document.provisions] == ["art_1", "art_2"]  # a long event line is no provision
+
+
+def test_the_day_printed_with_the_title_that_a_version_takes_effect_wins_over_its_text():
+    text = LAW.replace("<!-- INFO END -->", "2024年7月1日 施行\n\n<!-- INFO END -->")
+    document = one_document(text, pdf=False)
+    assert (document.date, document.effective_from) == (date(2023, 12, 29), date(2024, 7, 1))
+
+
+def test_a_text_adopted_twice_is_dated_by_its_second_adoption():
+    document = one_document("""# 最高人民法院关于某某问题的规定
+
+2018年6月25日 最高人民法院审判委员会第1743次会议通过
+
+2023年12月5日 最高人民法院审判委员会第1908次会议通过
+
+<!-- INFO END -->
+
+第一条 为了规范某某，制定本规定。
+
+第二条 本规定自2018年7月1日起施行。""", pdf=False)
+    assert (document.date, document.effective_from) == (date(2023, 12, 5), None)
+
+
+def test_a_policy_issued_after_the_day_it_applies_from_keeps_that_day():
+    document = one_document(notice("关于延续实施某某税收优惠政策的公告", body="一、本公告自2024年1月1日起施行。",
+                                   day="2024 年 3 月 6 日"))
+    assert (document.date, document.effective_from) == (date(2024, 3, 6), date(2024, 1, 1))  # retroactive

@@ -229,6 +229,10 @@ def test_an_issuer_filter_takes_any_name_of_the_organ(indexed):
     ("区域发展局", "吴中区财政局", None, False),
     ("国家发改委", "国家发展和改革委员会", None, True),
     ("江苏省委", "中共江苏省委", None, True),
+    ("吴中财政局", "苏州市吴中区财政局", None, True),  # a county by its short name, as people type it
+    ("昆山政府", "昆山市人民政府", None, True),
+    ("张家港市场监管局", "张家港市市场监督管理局", None, True),  # the 市 of 张家港市 begins 市场 too
+    ("苏州市场监管局", "苏州市市场监督管理局", None, True),
 ])
 def test_issuer_keys_match_the_names_people_give(value, issuer, home, found):
     from huiqi import organs, regions
@@ -246,6 +250,7 @@ def test_local_organs_are_matched_by_their_short_names():
     assert organs.canonical("江苏省政府") == organs.canonical("江苏省人民政府")
     assert organs.canonical("中共江苏省委") == organs.canonical("江苏省委")
     assert organs.issuer_key("市场监督管理局") == ["市场监督管理局"]  # the 市 of 市场 is no place
+    assert organs.issuer_key("公安局") == ["公安局"]  # any place's, not 公安县's (a county's short name + 局)
     assert organs.canonical("江苏省卫健委") == organs.canonical("江苏省卫生健康委员会") == "江苏省卫生健康委员会"
     assert organs.canonical("北京市住建委") == "北京市住房和城乡建设委员会"
     assert organs.canonical("中华人民共和国国务院") == "国务院"
@@ -253,6 +258,9 @@ def test_local_organs_are_matched_by_their_short_names():
 
 def test_filter_values_are_read_like_queries(indexed):
     assert Filters(region=" ", level="", issuer=" ", genre="") == Filters()  # an empty field is no filter
+    assert (Filters(genre="法律").genre, Filters(genre="实施意见").genre) == ("法", "意见")  # as documents are filed
+    with pytest.raises(BadRequest, match="unknown genre '报表'"):
+        Filters(genre="报表")
     assert Filters(issuer="發改委").issuer == "发改委"
     assert Filters(date_from="２０２４-０５-０１", in_force="20240501").date_from == date(2024, 5, 1)
     assert Filters(in_force="20240501").in_force == date(2024, 5, 1)
@@ -265,6 +273,10 @@ def test_filter_values_are_read_like_queries(indexed):
     from huiqi.search.index import _resolve_region
 
     assert {place.code for place in _resolve_region("鼓楼区")} >= {"320106", "320302"}  # 南京's and 徐州's
+    assert [place.code for place in _resolve_region("昆山")] == ["320583"]  # a county by its short name
+    assert [place.code for place in _resolve_region("江苏 苏州")] == ["320500"]
+    with pytest.raises(BadRequest, match="unknown region '南京路'"):  # a street, not 南京市
+        _resolve_region("南京路")
     national = titles(indexed.search("贴息", filters=Filters(region="全国")))
     assert national and all("国务院" in t or "国家" in t for t in national)
     assert titles(indexed.search("贴息", filters=Filters(region="全國"))) == national

@@ -239,7 +239,7 @@ def test_a_regulation_approved_by_the_state_council_is_dated_and_issued_by_its_d
 
 {events}
 
-2011年1月8日 《国务院关于废止和修改部分行政法规的决定》修订）
+2021年1月8日 《国务院关于废止和修改部分行政法规的决定》修订）
 
 <!-- INFO END -->
 
@@ -248,6 +248,9 @@ def test_a_regulation_approved_by_the_state_council_is_dated_and_issued_by_its_d
 第二条 本办法自发布之日起施行。"""
     document = documents_of(text, pdf=False)[0]
     assert document.issuers == issuers
+    assert document.date.isoformat() == "2021-01-08" == document.effective_from.isoformat()  # as revised then
+    document = documents_of(text.replace("2021年1月8日 《国务院关于废止和修改部分行政法规的决定》修订）", ""),
+                            pdf=False)[0]  # never revised
     assert document.date.isoformat() == issued == document.effective_from.isoformat()  # 发布, not 批准
     assert document.level == "national"  # a ministry, though renamed since
     assert [p.eid for p in document.provisions] == ["art_1", "art_2"]  # the event lines are no provisions

@@ -255,7 +255,8 @@ def _filters(region, level, issuer, genre, since, until, in_force) -> Filters:
 
 @app.command()
 @handles_errors
-def search(query: Annotated[str | None, typer.Argument(help="Question or keywords.")] = None,
+def search(words: Annotated[list[str] | None, typer.Argument(metavar="QUERY", help="Question or keywords (quotes "
+                                                                                      "optional).")] = None,
            k: Annotated[int, typer.Option("-k", min=1, max=100, help="How many hits.")] = 10,
            queries: Annotated[Path | None, typer.Option(help="Batch: a query a line ('-': standard input); a "
                                                             "JSON object each, in order.")] = None,
@@ -273,6 +274,7 @@ def search(query: Annotated[str | None, typer.Argument(help="Question or keyword
 
     Example: huiqi search "买设备的贷款利息能报销一部分吗" --region 江苏 -k 5
     """
+    query = " ".join(words or [])  # 公司法 设立, typed without quotes, is one query
     filters = _filters(region, level, issuer, genre, since, until, in_force)
     if query and queries is not None:
         raise BadRequest("give a QUERY or --queries FILE, not both")

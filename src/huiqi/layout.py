@@ -88,11 +88,13 @@ def _title_layout(span: DocumentSpan) -> Layout:
 
 def _skip_header(layout: Layout, index: int) -> int:
     lines = layout.lines
-    while index < len(lines) and len(layout.header) < 6:
+    while index < len(lines):
         text = lines[index].text
-        if (P.DOC_NUMBER_LINE.match(text) or P.NOTICE_NUMBER_LINE.match(text) or P.DATE_LINE.match(text)
-                or P.PAREN_DATE_LINE.match(text) or P.DATE_EVENT_LINE.match(text)
-                or P.ORDER_NUMBER_LINE.match(text) or re.match(r"^[（(][^（）()]{1,24}[）)]$", text)):
+        # A law's event lines, however many (刑法 has 13); of the other kinds a few
+        if P.DATE_EVENT_LINE.match(text) or (len(layout.header) < 6 and (
+                P.DOC_NUMBER_LINE.match(text) or P.NOTICE_NUMBER_LINE.match(text) or P.DATE_LINE.match(text)
+                or P.PAREN_DATE_LINE.match(text) or P.ORDER_NUMBER_LINE.match(text)
+                or re.match(r"^[（(][^（）()]{1,24}[）)]$", text))):
             layout.header.append(index)
             index += 1
         else:

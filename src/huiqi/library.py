@@ -25,7 +25,7 @@ from huiqi.search import dense as dense_search
 from huiqi.search.index import searchable
 from huiqi.search.query import check_length
 from huiqi.search.terms import grow
-from huiqi.store import Store
+from huiqi.store import Store, Written
 
 
 @dataclass
@@ -225,9 +225,10 @@ class Library:
                                                      progress=embedding) if self.dense else None)
             with nullcontext() if filling else self._writing():
                 self._stale.touch()  # until the index has this write too (a process killed between the two)
-                removed = self.store.replace_source(parsed, vectors)
+                written = self.store.replace_source(parsed, vectors)
                 self._dense_index = None
-                notes = [] if filling else self._update_index(index, removed, parsed.documents)
+                written.link(parsed.documents)
+                notes = [] if filling else self._update_index(index, written, parsed.documents)
         except HuiqiError as exc:
             return IngestResult(name, "failed", error=str(exc), exit_code=exc.exit_code,
                                 seconds=time.perf_counter() - started)
@@ -246,14 +247,14 @@ class Library:
         with self._writing():
             if self.store.source(source_name) is not None:  # a mistyped name, refused below, costs no rebuild
                 self._stale.touch()
-            removed = self.store.remove_source(source_name)
+            written = self.store.remove_source(source_name)
             self._dense_index = None
-            notes = self._update_index(index, removed, [])
+            notes = self._update_index(index, written, [])
         for note in notes:
             print(note, file=sys.stderr)
-        return removed
+        return written.removed
 
-    def _update_index(self, index: SearchIndex, removed: list[str], documents: list[Document]) -> list[str]:
+    def _update_index(self, index: SearchIndex, written: Written, documents: list[Document]) -> list[str]:
         """Bring the index in step with a write the store has committed. The store is the source of truth: the
         index is marked STALE before the store is written and unmarked once it has the write too, so that should it
         fail, or the process die in between, it is rebuilt from the store at its next use."""
@@ -265,7 +266,10 @@ class Library:
             if growing:
                 segmenter = index.base_segmenter()
                 index.replace_terms(grow(lambda: _texts(documents), segmenter), segmenter)
-            index.update(removed, ((d, p) for d in documents for p in d.provisions))
+            # Other versions of a text that arrived or left end on another day now: indexed again
+            relinked = [self.store.document(doc_id) for doc_id in written.relinked]
+            index.update(written.removed + written.relinked,
+                         ((d, p) for d in documents + relinked for p in d.provisions))
             if growing:
                 index.mark_grown()
             index.keep_fingerprint(self.store.fingerprint())

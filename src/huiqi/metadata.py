@@ -23,7 +23,10 @@ _TO = (re.compile(rf"有效期(?:至|到|截至)\s*({_DATE})"),
        re.compile(rf"(?:执行|实施|施行)(?:期限|期)?(?:延长)?(?:至|到)\s*({_DATE})"),
        re.compile(rf"延长至\s*({_DATE})"))
 _RANGE = re.compile(rf"(?:执行|实施|有效)期(?:限)?为?\s*({_DATE})\s*(?:至|到|—|－|-|~|～)\s*({_DATE})")
-_YEARS = re.compile(rf"有效期(?:为)?\s*({P.CN_NUM}|\d+)\s*年")
+# The document's own term ('本办法有效期为5年', '…起施行，有效期五年'), not a licence's or a 认定's it sets
+# ('认定有效期为3年', '安全生产许可证的有效期为3年').
+_YEARS = re.compile(rf"(?:本[{P.CJK}]{{0,4}}?(?:{'|'.join(P.GENRES)})|施行|实施|执行)[，,]?\s*"
+                    rf"有效期(?:为)?\s*({P.CN_NUM}|\d+)\s*年")
 _TITLE_PERIOD = re.compile(r"(\d{4})\s*(?:年)?\s*[—\-–－~～至]\s*(\d{4})\s*年")
 _LEAD_ONLY = re.compile(rf"等[{P.CN_DIGITS}\d]*个?部门$|等$")
 _PAREN_ISSUER = re.compile(
@@ -58,6 +61,9 @@ def extract(layout: Layout, span: DocumentSpan) -> Metadata:
     issuers = _issuers(layout, title, warnings)
     issued = _date(layout, warnings)
     effective_from, effective_to = _effective(layout, title, issued)
+    if effective_from and issued and effective_from < issued and _revised(layout):
+        # The first version's 施行 (本法自2006年1月1日起施行): when this version took effect the text does not say
+        effective_from = None
     meta = Metadata(title=title, doc_number=_doc_number(layout), issuers=issuers, date=issued,
                     genre=genre_of(title), effective_from=effective_from, effective_to=effective_to,
                     attachments=_attachments(layout, title), warnings=warnings)
@@ -174,11 +180,16 @@ def _date(layout: Layout, warnings: list[str]) -> date | None:
         found = P.parse_date(lines[layout.closing_date].text)
         if found:
             return found
-    # A law's '1989年2月10日 国务院批准' is its approval; the 发布 line under it dates the text, unless there is none.
-    for index in sorted(layout.header, key=lambda i: lines[i].text.endswith("批准")):
-        found = _header_date(lines[index].text)
-        if found:
-            return found
+    events = _header_events(layout)
+    # The day the text was adopted or issued, its latest version's where it was revised (公司法 2023, not 1993), as
+    # the official database dates a version: not the day it takes effect, nor an approval ('1989年2月10日 国务院批准')
+    # where the day it was issued is given too.
+    for excluded in (_TAKES_EFFECT, _NOT_ISSUED):
+        issued = [day for day, event in events if not excluded.search(event)]
+        if issued:
+            return max(issued)
+    if events:
+        return events[0][0]
     if layout.order:
         for line in lines[layout.order[0]:layout.order[1]]:
             if P.DATE_LINE.match(line.text):
@@ -188,46 +199,54 @@ def _date(layout: Layout, warnings: list[str]) -> date | None:
 
 
 _ANY_DATE = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+# What happened on a date, read from the words after it up to the next date or comma
+_TAKES_EFFECT = re.compile(r"^[^，,]*(?:施行|实施|执行|生效)")
+_NOT_ISSUED = re.compile(r"^[^，,]*(?:施行|实施|执行|生效|批准)")
+_REVISED = re.compile(r"^[^，,]*(?:修正|修订)")
 
 
-def _header_date(text: str) -> date | None:
-    """'（…2024年1月4日…会议通过，1月8日公布，自…起施行）': the day it was issued (公布) wins; a date without
-    its year takes the year of the date before it."""
-    found: list[date] = []
-    chosen = None
-    matches = list(_ANY_DATE.finditer(text))
-    year = None
-    for number, match in enumerate(matches):
-        year = int(match.group(1)) if match.group(1) else year
-        if year is None:
-            continue
-        try:
-            day = date(year, int(match.group(2)), int(match.group(3)))
-        except ValueError:
-            continue
-        found.append(day)
-        stop = matches[number + 1].start() if number + 1 < len(matches) else len(text)
-        if chosen is None and re.search(r"公布|发布|印发", text[match.end():stop].split("，")[0]):
-            chosen = day
-    return chosen or (found[0] if found else P.parse_date(text))
+def _header_events(layout: Layout) -> list[tuple[date, str]]:
+    """Each date printed with the title, with what happened on it: the words up to the next date ('1998年12月27日…
+    发布 根据2011年1月8日…第一次修订'). A date without its year takes the year of the date before it ('2024年1月4日…
+    通过，1月8日公布')."""
+    events: list[tuple[date, str]] = []
+    for index in layout.header:
+        text = layout.lines[index].text
+        matches = list(_ANY_DATE.finditer(text))
+        year = None
+        for number, match in enumerate(matches):
+            year = int(match.group(1)) if match.group(1) else year
+            if year is None:
+                continue
+            try:
+                day = date(year, int(match.group(2)), int(match.group(3)))
+            except ValueError:
+                continue
+            stop = matches[number + 1].start() if number + 1 < len(matches) else len(text)
+            events.append((day, text[match.end():stop].strip()))
+    return events
+
+
+def _revised(layout: Layout) -> bool:
+    """The text is a revision: its header tells of a 修正 or 修订, or of its adoption twice."""
+    events = [event for _, event in _header_events(layout)]
+    return any(_REVISED.search(event) for event in events) or sum("通过" in event for event in events) > 1
 
 
 def _effective(layout: Layout, title: str, issued: date | None) -> tuple[date | None, date | None]:
     text = "\n".join(line.text for line in layout.lines[layout.body_start:])
-    start = end = None
+    # Printed with the title ('2024年1月1日 施行'), the day this version takes effect, before what the text says
+    start = max((day for day, event in _header_events(layout) if _TAKES_EFFECT.search(event)), default=None)
+    end = None
     span = _RANGE.search(text)
     if span:
-        start, end = P.parse_date(span.group(1)), P.parse_date(span.group(5))
+        start, end = start or P.parse_date(span.group(1)), P.parse_date(span.group(5))
     for pattern in _FROM:
         match = pattern.search(text)
         if match and start is None:
             start = P.parse_date(match.group(1))
     if start is None and _FROM_ISSUE.search(text):
         start = issued
-    if start is None:
-        event = next((line.text for i in layout.header for line in [layout.lines[i]]
-                      if P.DATE_EVENT_LINE.match(line.text) and "施行" in line.text), None)
-        start = P.parse_date(event) if event else None
     for pattern in _TO:
         match = pattern.search(text)
         if match and end is None:

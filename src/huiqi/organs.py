@@ -167,10 +167,12 @@ def canonical(name: str) -> str:
 
 def _split_place(name: str) -> tuple[str, str]:
     """The place a name starts with ('江苏省苏州市', '江苏', or a bare '省') and the rest."""
-    rest = name
+    place, rest = "", name
     while (found := regions.leading(rest) or (match.group(0) if (match := _BARE_LEVEL.match(rest)) else "")):
-        rest = rest[len(found):]
-    return name[:len(name) - len(rest)], rest
+        place, rest = place + found, rest[len(found):]
+        if found[-1] in "市区" and rest[:1] in ("场", "域"):  # 张家港市场监管局: the 市 begins 市场 too
+            return place, found[-1] + rest
+    return place, rest
 
 
 @lru_cache(maxsize=4096)  # asked for each passage a document indexes
@@ -200,12 +202,25 @@ def issuer_key(value: str) -> list[str]:
     鼓楼区 is in four cities), else the kind of place (省, 市), and the department; a central organ's branch stays that
     organ's (江苏证监局 is not 江苏金融监管局)."""
     full, central, places, kind, department = _parts(value)
+    if department and not (central or places or kind) and (spelled := _county_in_full(value)):
+        return issuer_key(spelled)
     if not department:
         return [full]
     department = central + department  # a branch is its organ's
     if places:
         return [f"{place.code}/{department}" for place in places]
     return [f"{kind}/{department}" if kind else department]
+
+
+def _county_in_full(value: str) -> str | None:
+    """'吴中财政局' → '吴中区财政局', '昆山政府' → '昆山市政府': a county named by its short name, as people type it
+    (never read so from a document, where a county's short name is too often a common word)."""
+    for length in (2, 3):
+        head, rest = value[:length], value[length:]
+        found = regions.meant(head) if len(rest) >= 2 and not regions.named(head) else ()
+        if found:
+            return found[0].name + rest
+    return None
 
 
 def _parts(name: str, home: regions.Region | None = None) -> tuple[str, str, list[regions.Region], str, str]:

@@ -55,10 +55,13 @@ ORDER_HEADER = re.compile(
     rf"^(?:中华人民共和国)?[{CJK}、]{{1,40}}(?:院|部|委|委员会|政府|局|署|行|会|厅|办)令(?:\s*第\s*\d{{1,4}}\s*号)?$")
 ORDER_NUMBER_LINE = re.compile(r"^第\s*(\d{1,4})\s*号$")
 NOTICE_NUMBER_LINE = re.compile(rf"^[（(]?(?:[{CJK} ]{{2,40}}公告\s*)?(\d{{4}})\s*年\s*第\s*(\d{{1,4}})\s*号[）)]?$")
-# "2018年11月6日 中华人民共和国国务院令第706号公布", "2019年3月1日 施行", "1989年2月10日 国务院批准": event lines
-# under a law's title; one may close a bracket, or end in the 根据 that begins a note running on to the next line.
+# "2018年11月6日 中华人民共和国国务院令第706号公布", "2019年3月1日 施行", "1989年2月10日 国务院批准",
+# "1999年12月25日 …会议通过的《中华人民共和国刑法修正案》": event lines under a law's title. One may close a bracket,
+# or end in the 根据 that begins a note running on to the next line. A decision it names may be long:
+# '…《关于修改〈…组织法〉、〈…选举法〉、〈…代表法〉的决定》第三次修正'.
 DATE_EVENT_LINE = re.compile(
-    rf"^{_DATE}\s*[^，。；]{{0,60}}(?:公布|施行|通过|修正|修订|发布|印发|实施|批准)[）)]?(?:\s*根据)?$")
+    rf"^{_DATE}\s*(?:[^，。；《]{{0,60}}|[^，。；《]{{0,40}}《[^》]{{1,160}}》[^，。；《]{{0,20}})"
+    rf"(?:公布|施行|通过|修正|修订|发布|印发|实施|批准|通过的《[^》]{{1,40}}》)[）)]?(?:\s*根据)?$")
 ORDER_IN_TEXT = re.compile(rf"([{CJK}、]{{2,40}}?令)\s*(?:\(|（)?\s*第\s*(\d{{1,4}})\s*号")
 
 GENRES = (

@@ -44,6 +44,9 @@ class Document:
     warnings: list[str] = field(default_factory=list)
     toc_title: str | None = None
     provision_count: int | None = None  # set when provisions were counted but not loaded
+    # The later version of the same text that ends this one, and the day it takes effect (set by the store)
+    superseded_by: str | None = None
+    superseded_on: date | None = None
 
     def summary(self) -> dict:
         """The `huiqi docs --json` contract: one flat object per document, stable keys."""
@@ -59,6 +62,8 @@ class Document:
             "region_code": self.region_code,
             "effective_from": iso(self.effective_from),
             "effective_to": iso(self.effective_to),
+            "superseded_by": self.superseded_by,
+            "superseded_on": iso(self.superseded_on),
             "category": self.category,
             "attachments": list(self.attachments),
             "source": self.source,

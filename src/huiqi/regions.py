@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
+from itertools import pairwise
 
 NATIONAL_CODE = "100000"
 NATIONAL_NAME = "全国"
@@ -99,6 +100,22 @@ def within(region: Region, outer: Region | None) -> bool:
 def named(name: str) -> tuple[Region, ...]:
     """Every region of that name: 鼓楼区 is in 南京, 徐州, 福州 and 开封."""
     return _table().get(name, ())
+
+
+def meant(name: str) -> tuple[Region, ...]:
+    """The regions a person means by a name they type: every place of that name (鼓楼区), the last of a chain
+    (江苏省苏州市, 江苏 苏州), or a county by its short name (昆山 is 昆山市); none for a name that holds more than
+    place names (南京路 is a street, not 南京市). Unlike `locate`, which finds places inside an organ's name, and
+    unlike a title, where a county's short name is too often a common word, what is typed here is meant as a place."""
+    name = re.sub(r"\s+", "", name)
+    found = named(name) or tuple(region for suffix in "市县区" for region in named(name + suffix))
+    if found:
+        return found
+    spans = [match.span() for match in _pattern().finditer(name)]
+    covered = bool(spans) and spans[0][0] == 0 and spans[-1][1] == len(name) and all(
+        end == start for (_, end), (start, _) in pairwise(spans))
+    region = locate(name) if covered else None
+    return (region,) if region else ()
 
 
 def lookup_code(code: str) -> Region | None:

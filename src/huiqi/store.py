@@ -8,6 +8,7 @@ import json
 import os
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -30,12 +31,13 @@ from sqlalchemy import (
     select,
     text,
     tuple_,
+    update,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from huiqi import parse
+from huiqi import parse, versions
 from huiqi.errors import NotFound, UnreadableFile
 from huiqi.parse import ParsedSource
 from huiqi.records import Document, Provision
@@ -80,6 +82,10 @@ class DocumentRow(Base):
     last_line: Mapped[int] = mapped_column(Integer)
     warnings: Mapped[list] = mapped_column(JSON)
     toc_title: Mapped[str | None] = mapped_column(Text)
+    # Set by the store, not the parser: the later version of the same text that ends this one (huiqi.versions)
+    version_key: Mapped[str | None] = mapped_column(Text, index=True)
+    superseded_by: Mapped[str | None] = mapped_column(String(32))
+    superseded_on: Mapped[date | None] = mapped_column(Date)
 
 
 class ProvisionRow(Base):
@@ -119,7 +125,7 @@ def connect(url: str, read_only: bool = False) -> Engine:
     """`read_only`: a library on a read-only disk or not the user's to write, read as it is and nothing created.
     On a read-only disk SQLite opens the file `immutable`: in WAL mode it would want to write a shared-memory file
     beside it."""
-    sqlite = url.startswith("sqlite")
+    sqlite, database = url.startswith("sqlite"), url.removeprefix("sqlite:///")
     if sqlite and read_only:
         path = url.removeprefix("sqlite:///")
         wal = Path(f"{path}-wal")
@@ -138,6 +144,9 @@ def connect(url: str, read_only: bool = False) -> Engine:
                 cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
     if read_only:
+        if "superseded_by" not in {column["name"] for column in inspect(engine).get_columns("documents")}:
+            raise UnreadableFile(f"the library database {database} was made by an earlier huiqi and needs upgrading, "
+                                 "which writes to it; open it once where it can be written (huiqi docs)")
         return engine
     # Two processes opening a new library at once: one makes a table, or switches the file to WAL, under the
     # other's feet; the other tries again.
@@ -152,7 +161,33 @@ def connect(url: str, read_only: bool = False) -> Engine:
     if "parser" not in {column["name"] for column in inspect(engine).get_columns("sources")}:
         with engine.begin() as connection:  # a library made before sources.parser existed
             connection.execute(text("ALTER TABLE sources ADD COLUMN parser VARCHAR(16)"))
+    if "superseded_by" not in {column["name"] for column in inspect(engine).get_columns("documents")}:
+        with Session(engine) as session, session.begin():  # a library made before versions were linked
+            for column in ("version_key TEXT", "superseded_by VARCHAR(32)", "superseded_on DATE"):
+                session.execute(text(f"ALTER TABLE documents ADD COLUMN {column}"))
+            for doc_id, title in session.execute(select(DocumentRow.id, DocumentRow.title)).all():
+                session.execute(update(DocumentRow).where(DocumentRow.id == doc_id)
+                                .values(version_key=versions.key(title)))
+            session.execute(text("CREATE INDEX ix_documents_version_key ON documents (version_key)"))
+            _relink(session, None)
     return engine
+
+
+@dataclass
+class Written:
+    """What a write changed beyond its own documents, for the search index to follow."""
+
+    removed: list[str]  # the documents the source's earlier version had
+    # Other sources' documents that a version arriving or leaving ends on another day (or no longer ends)
+    relinked: list[str] = field(default_factory=list)
+    links: dict[str, versions.Link] = field(default_factory=dict)  # the new documents that later versions end
+
+    def link(self, documents: list[Document]) -> None:
+        """Give the documents written the links the store now holds for them."""
+        for document in documents:
+            if document.id in self.links:
+                document.superseded_by = self.links[document.id].superseded_by
+                document.superseded_on = self.links[document.id].superseded_on
 
 
 class Store:
@@ -173,15 +208,19 @@ class Store:
         with Session(self.engine) as session:
             return list(session.scalars(select(SourceRow).order_by(SourceRow.name)))
 
-    def replace_source(self, parsed: ParsedSource, vectors: dict[tuple[str, str], bytes] | None = None) -> list[str]:
-        """Write a parsed file, replacing any earlier version of the same file name, in one transaction.
-        Returns the ids of the documents the earlier version had (for the search index to drop)."""
+    def replace_source(self, parsed: ParsedSource, vectors: dict[tuple[str, str], bytes] | None = None) -> Written:
+        """Write a parsed file, replacing any earlier version of the same file name, in one transaction, with the
+        links between versions of one text brought in step."""
         source = parsed.source
+        scope = {(versions.key(d.title), d.region_code) for d in parsed.documents}
         with Session(self.engine) as session, session.begin():
             old = session.scalar(select(SourceRow).where(SourceRow.name == source.name))
             old_ids: list[str] = []
             if old is not None:
-                old_ids = list(session.scalars(select(DocumentRow.id).where(DocumentRow.source_id == old.id)))
+                old_rows = session.execute(select(DocumentRow.id, DocumentRow.version_key, DocumentRow.region_code)
+                                           .where(DocumentRow.source_id == old.id)).all()
+                old_ids = [row.id for row in old_rows]
+                scope |= {(row.version_key, row.region_code) for row in old_rows}
                 _delete_documents(session, old_ids)
                 session.delete(old)
                 session.flush()
@@ -191,7 +230,8 @@ class Store:
             session.add(row)
             session.flush()
             documents = [{"id": d.id, "source_id": row.id, "ordinal": i, "first_line": d.source_lines[0],
-                          "last_line": d.source_lines[1], **{f: getattr(d, f) for f in _DOCUMENT_FIELDS}}
+                          "last_line": d.source_lines[1], "version_key": versions.key(d.title),
+                          **{f: getattr(d, f) for f in _DOCUMENT_FIELDS}}
                          for i, d in enumerate(parsed.documents)]
             if documents:
                 session.execute(insert(DocumentRow), documents)
@@ -201,7 +241,10 @@ class Store:
                 session.execute(insert(ProvisionRow), provisions)
             if vectors:
                 session.execute(insert(VectorRow), _vector_rows(vectors))
-        return old_ids
+            changed, links = _relink(session, scope)
+        new_ids = {d.id for d in parsed.documents}
+        return Written(old_ids, [doc_id for doc_id in changed if doc_id not in new_ids],
+                       {doc_id: link for doc_id, link in links.items() if doc_id in new_ids})
 
     def add_vectors(self, vectors: dict[tuple[str, str], bytes]) -> None:
         if not vectors:
@@ -241,15 +284,18 @@ class Store:
                                          "source_lines": [p.first_line, p.last_line]}
                 for p, title, name in rows if (p.document_id, p.eid) in wanted}
 
-    def remove_source(self, name: str) -> list[str]:
+    def remove_source(self, name: str) -> Written:
         with Session(self.engine) as session, session.begin():
             row = session.scalar(select(SourceRow).where(SourceRow.name == name))
             if row is None:
                 raise NotFound(f"no source named {name!r}; `huiqi sources` lists them")
-            ids = list(session.scalars(select(DocumentRow.id).where(DocumentRow.source_id == row.id)))
+            rows = session.execute(select(DocumentRow.id, DocumentRow.version_key, DocumentRow.region_code)
+                                   .where(DocumentRow.source_id == row.id)).all()
+            ids = [document.id for document in rows]
             _delete_documents(session, ids)
             session.delete(row)
-        return ids
+            changed, _ = _relink(session, {(document.version_key, document.region_code) for document in rows})
+        return Written(ids, changed)
 
     def documents(self, source: str | None = None, limit: int | None = None, offset: int = 0) -> list[Document]:
         """A page of documents in source and reading order, each with its provision count (no provisions)."""
@@ -344,8 +390,35 @@ def _delete_documents(session: Session, ids: list[str]) -> None:
         session.execute(delete(DocumentRow).where(DocumentRow.id.in_(ids)))
 
 
+def _relink(session: Session, scope: set[tuple[str, str | None]] | None) -> tuple[list[str], dict[str, versions.Link]]:
+    """Link anew the versions among the documents of these (version key, region code) pairs (None: all documents).
+    Returns the ids whose link changed, and the links found."""
+    query = select(DocumentRow.id, DocumentRow.title, DocumentRow.version_key, DocumentRow.region_code,
+                   DocumentRow.issuers, DocumentRow.date, DocumentRow.effective_from, DocumentRow.superseded_by,
+                   DocumentRow.superseded_on)
+    if scope is not None:
+        scope = {(version_key, region) for version_key, region in scope if region}  # no place: no versions
+        if not scope:
+            return [], {}
+        query = query.where(DocumentRow.version_key.in_({version_key for version_key, _ in scope}))
+    rows = [row for row in session.execute(query).all()
+            if scope is None or (row.version_key, row.region_code) in scope]
+    links = versions.links(versions.Edition(row.id, row.title, row.region_code, tuple(row.issuers or ()),
+                                            row.effective_from or row.date) for row in rows)
+    changed = []
+    for row in rows:
+        link = links.get(row.id)
+        now = (link.superseded_by, link.superseded_on) if link else (None, None)
+        if now != (row.superseded_by, row.superseded_on):
+            session.execute(update(DocumentRow).where(DocumentRow.id == row.id)
+                            .values(superseded_by=now[0], superseded_on=now[1]))
+            changed.append(row.id)
+    return changed, links
+
+
 def _document(row: DocumentRow, source_name: str) -> Document:
     return Document(id=row.id, source=source_name, source_lines=(row.first_line, row.last_line),
+                    superseded_by=row.superseded_by, superseded_on=row.superseded_on,
                     **{f: getattr(row, f) for f in _DOCUMENT_FIELDS})
 
 

@@ -13,18 +13,19 @@ import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import tantivy
 
 from huiqi import organs, regions
+from huiqi import patterns as P
 from huiqi.errors import BadRequest
 from huiqi.records import Document, Provision
 from huiqi.search.query import rule_words, understand
 from huiqi.search.tokens import Segmenter, bigrams, hand_kept_terms, normalise
 
-SCHEMA_VERSION = "10"  # bump whenever what is indexed or embedded changes: an older index is then rebuilt
+SCHEMA_VERSION = "11"  # bump whenever what is indexed or embedded changes: an older index is then rebuilt
 # Field weights, fixed by reasoning rather than tuned to the evaluation set: the provision's own words count
 # most, the document title and headings above it tell what it is about, bigrams catch what segmentation misses.
 WORDS_BOOST, PATH_BOOST, GRAMS_BOOST = 1.0, 0.35, 0.3
@@ -38,6 +39,9 @@ RERANK_DEPTH = 50  # hits reranked by coverage of the question's words
 COVERAGE_WEIGHT = 0.5
 ANSWER_SHAPE_BONUS = 0.3  # a hit that holds the kind of answer asked for (an amount, a duration …)
 NO_END = 99991231
+SUPERSEDED_WEIGHT = 0.5
+# The genre a filter names → the one documents are filed under (metadata.genre_of): 实施意见 are 意见, a law is 法
+GENRE_NAMES = {**{genre: P.GENRE_ROOT.get(genre, genre) for genre in P.GENRES}, "法律": "法"}
 LEAD_IN_CHARS = 80  # of a list's introducing sentence, carried into its items' title path
 # Closing clauses ('本办法自2024年3月1日起施行。原……同时废止。', '由……负责解释。') and a list's lead-in share
 # words with many questions and answer almost none: unless they hold the kind of answer asked for, they count less.
@@ -75,6 +79,11 @@ class Filters:
             if self.level not in LEVELS.values():
                 raise BadRequest(f"unknown level {self.level!r}; use national (国家级), provincial (省级), "
                                  "municipal (市级) or county (县级)")
+        if self.genre is not None:
+            self.genre = GENRE_NAMES.get(self.genre, self.genre)
+            if self.genre not in GENRE_NAMES.values():
+                raise BadRequest(f"unknown genre {self.genre!r}; use the kind of document a title ends with: 通知, "
+                                 "意见, 办法, 条例, 规定, 决定, 公告, 方案, 措施, 细则, 法 (a law) …")
         for name in ("date_from", "date_to", "in_force"):
             setattr(self, name, _read_day(getattr(self, name)))
         if self.date_from and self.date_to and self.date_from > self.date_to:
@@ -333,7 +342,8 @@ class SearchIndex:
         payload = {"doc_id": document.id, "doc_title": document.title, "eid": provision.eid,
                    "citation": provision.citation, "text": provision.text or provision.heading,
                    "source": document.source, "source_lines": [provision.first_line, provision.last_line],
-                   "match": [normalise(document.title), normalise(provision.text or provision.heading)]}
+                   "match": [normalise(document.title), normalise(provision.text or provision.heading),
+                             _day(document.superseded_on)]}
         doc = tantivy.Document()
         doc.add_text("doc_id", document.id)
         doc.add_text("source", document.source)
@@ -354,7 +364,7 @@ class SearchIndex:
         start = document.effective_from or document.date
         doc.add_integer("date", _day(document.date) or 0)
         doc.add_integer("eff_from", _day(start) or 0)
-        doc.add_integer("eff_to", _day(document.effective_to) or NO_END)
+        doc.add_integer("eff_to", _last_day(document) or NO_END)
         doc.add_bytes("payload", json.dumps(payload, ensure_ascii=False).encode())
         return doc
 
@@ -415,14 +425,14 @@ class SearchIndex:
                 break
             wanted *= 4
         return _rerank(hits, matched, [w for w, weight in terms.words.items() if weight >= 1.0 and len(w) >= 2],
-                       terms.answer)
+                       terms.answer, _day((filters and filters.in_force) or date.today()))
 
     @staticmethod
     def _provisions(searcher, found: list, depth: int, documents: int) -> tuple[list[Hit], dict]:
         """Passages → provisions, each counted by its best passage (they arrive best first), until there are
         `depth` of them from at least `documents` documents."""
         hits: list[Hit] = []
-        matched: dict[tuple[str, str], list[str]] = {}
+        matched: dict[tuple[str, str], list] = {}
         doc_ids: set[str] = set()
         for score, address in found:
             payload = json.loads(searcher.doc(address)["payload"][0])
@@ -487,14 +497,17 @@ def searchable(provision: Provision) -> bool:
     return provision.kind not in NOT_INDEXED and bool(provision.text or provision.heading)
 
 
-def _rerank(hits: list[Hit], matched: dict[tuple[str, str], list[str]], words: list[str],
-            answer: re.Pattern | None) -> list[Hit]:
+def _rerank(hits: list[Hit], matched: dict[tuple[str, str], list], words: list[str],
+            answer: re.Pattern | None, day: int) -> list[Hit]:
     """Rerank by how many of the question's own words a hit (its document title and text) contains: BM25
     adds up evidence word by word, so one rare word repeated can outweigh a provision that answers the whole
     question; coordination (as classic Lucene did) rewards covering it. A hit whose text holds the kind of
-    answer the question asks for (an amount for 多少, a duration for 多久) gains a little more."""
+    answer the question asks for (an amount for 多少, a duration for 多久) gains a little more. A version of a text that
+    a later one has replaced by `day` ranks below it: the two say much the same, and the one in force is the answer."""
     for hit in hits:
-        title, text = matched[(hit.doc_id, hit.eid)]  # normalised when indexed
+        title, text, superseded_on = matched[(hit.doc_id, hit.eid)]  # normalised when indexed
+        if superseded_on and superseded_on <= day:
+            hit.score *= SUPERSEDED_WEIGHT
         if words:
             coverage = sum(1 for word in words if word in title or word in text) / len(words)
             hit.score *= (1 - COVERAGE_WEIGHT) + COVERAGE_WEIGHT * coverage
@@ -587,8 +600,8 @@ def _resolve_region(value: str) -> list[regions.Region]:
         return [regions.NATIONAL]
     # As written first (乾安县 is no 干安县), then folded (江蘇 is 江苏, ３２００００ is 320000)
     for name in dict.fromkeys((value, normalise(value))):
-        found = [regions.lookup_code(name)] if name.isdigit() else [*regions.named(name)] or [regions.locate(name)]
-        if None not in found:
+        found = [regions.lookup_code(name)] if name.isdigit() else list(regions.meant(name))
+        if found and None not in found:
             return found
     raise BadRequest(f"unknown region {value!r}; give a name such as 江苏省 or 漯河市, 全国, or a GB/T 2260 code")
 
@@ -605,3 +618,10 @@ def _read_day(value: date | str | None) -> date | None:
 
 def _day(value: date | None) -> int | None:
     return value.year * 10000 + value.month * 100 + value.day if value else None
+
+
+def _last_day(document: Document) -> int | None:
+    """The last day a document is in force: its own end, or the day before a later version of it takes effect."""
+    ends = [day for day in (document.effective_to,
+                            document.superseded_on and document.superseded_on - timedelta(days=1)) if day]
+    return _day(min(ends)) if ends else None

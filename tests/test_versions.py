@@ -1,0 +1,112 @@
+"""Versions of one text: a later version ends the one before it, in the store, the search filters and the API."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+
+import pytest
+
+from huiqi import Library
+from huiqi.errors import UnreadableFile
+from huiqi.search import Filters
+from huiqi.store import Store
+from huiqi.versions import Edition, Link, key, links
+
+
+def edition(doc_id: str, start: date | None, title: str = "中华人民共和国公司法", region: str | None = "100000",
+            issuers: tuple[str, ...] = ("全国人民代表大会常务委员会",)) -> Edition:
+    return Edition(doc_id, title, region, issuers, start)
+
+
+def test_the_next_version_to_take_effect_ends_each_earlier_one():
+    found = links([edition("2023", date(2024, 7, 1)), edition("2005", date(2006, 1, 1)),
+                   edition("2018", date(2018, 10, 26))])
+    assert found == {"2005": Link("2018", date(2018, 10, 26)), "2018": Link("2023", date(2024, 7, 1))}
+
+
+def test_what_is_no_later_version_ends_nothing():
+    assert links([edition("a", date(2024, 7, 1)), edition("b", date(2024, 7, 1))]) == {}  # one text in two files
+    assert links([edition("a", date(2020, 1, 1)), edition("b", date(2024, 1, 1), region="320000")]) == {}
+    assert links([edition("a", date(2020, 1, 1), region=None), edition("b", date(2024, 1, 1), region=None)]) == {}
+    assert links([edition("a", None), edition("b", date(2024, 1, 1))]) == {}  # cannot be ordered
+    assert links([edition("a", date(2020, 1, 1), issuers=("江苏省人民政府",)),
+                  edition("b", date(2024, 1, 1), issuers=("江苏省安全生产委员会",))]) == {}  # two organs' namesakes
+
+
+def test_one_organ_however_named_and_a_trial_version_are_versions():
+    assert links([edition("a", date(2020, 1, 1), issuers=("国务院",)),
+                  edition("b", date(2024, 1, 1), issuers=("中华人民共和国国务院",))]) == {"a": Link("b", date(2024, 1, 1))}
+    assert key("人民检察院刑事诉讼规则（试行）") == key("人民检察院刑事诉讼规则") == key("人民检察院刑事诉讼规则 (2019年修订)")
+    assert key("某某暂行条例") != key("某某条例")  # a 暂行 in the name is part of it
+
+
+def law(revised: str, effective: str) -> str:
+    return f"""# 中华人民共和国某某法
+
+1993年12月29日 第八届全国人民代表大会常务委员会第五次会议通过
+
+{revised} 第十三届全国人民代表大会常务委员会第六次会议《关于修改〈中华人民共和国某某法〉的决定》修正
+
+<!-- INFO END -->
+
+第一条 为了规范某某企业的设立，制定本法。
+
+第二条 本法自{effective}起施行。
+"""
+
+
+def in_force(library: Library, day: str) -> list[str]:
+    hits = library.search("某某企业 设立", k=10, filters=Filters(in_force=day)).hits
+    return sorted({hit.source for hit in hits})
+
+
+def test_a_later_version_ends_the_earlier_in_search_whichever_came_first(tmp_path):
+    files = {"某某法(2018).md": law("2018年10月26日", "2018年10月26日"),
+             "某某法(2023).md": law("2023年12月29日", "2024年7月1日"),
+             "某某法(2020).md": law("2020年6月1日", "2020年6月1日")}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    for order in (["某某法(2018).md", "某某法(2023).md", "某某法(2020).md"],
+                  ["某某法(2023).md", "某某法(2020).md", "某某法(2018).md"]):
+        library = Library(tmp_path / f"home-{order[0]}")
+        for name in order:  # one at a time: each is indexed as it comes
+            assert library.ingest_file(tmp_path / name).status == "ingested"
+        assert in_force(library, "2019-01-01") == ["某某法(2018).md"]
+        assert in_force(library, "2024-06-30") == ["某某法(2020).md"]
+        assert in_force(library, "2024-07-01") == ["某某法(2023).md"]
+        unfiltered = library.search("某某企业 设立").hits
+        assert len({hit.source for hit in unfiltered}) == 3  # every version is found, the one in force first
+        assert unfiltered[0].source == "某某法(2023).md"
+        by_name = {document.source: document for document in library.documents()}
+        assert (by_name["某某法(2018).md"].superseded_by, by_name["某某法(2018).md"].superseded_on) == (
+            by_name["某某法(2020).md"].id, date(2020, 6, 1))
+        assert by_name["某某法(2023).md"].summary()["superseded_by"] is None
+
+    library.remove("某某法(2020).md")  # the 2018 text is in force again until 2023's takes effect
+    assert in_force(library, "2024-06-30") == ["某某法(2018).md"]
+    assert library.document(library.documents()[0].id).superseded_on == date(2024, 7, 1)
+
+
+def test_a_library_from_before_versions_were_linked_is_linked_when_opened(tmp_path):
+    for name, revised, effective in (("a.md", "2018年10月26日", "2018年10月26日"), ("b.md", "2023年12月29日", "2024年7月1日")):
+        (tmp_path / name).write_text(law(revised, effective), encoding="utf-8")
+    library = Library(tmp_path / "home")
+    library.ingest([tmp_path / "a.md", tmp_path / "b.md"])
+    with sqlite3.connect(tmp_path / "home" / "huiqi.db") as connection:
+        connection.execute("DROP INDEX ix_documents_version_key")
+        for column in ("version_key", "superseded_by", "superseded_on"):
+            connection.execute(f"ALTER TABLE documents DROP COLUMN {column}")
+    reopened = Library(tmp_path / "home")
+    assert [document.superseded_on for document in reopened.documents()] == [date(2024, 7, 1), None]
+
+
+def test_a_read_only_library_from_before_versions_were_linked_says_how_to_upgrade_it(tmp_path):
+    (tmp_path / "a.md").write_text(law("2018年10月26日", "2018年10月26日"), encoding="utf-8")
+    Library(tmp_path / "home").ingest_file(tmp_path / "a.md")
+    database = tmp_path / "home" / "huiqi.db"
+    with sqlite3.connect(database) as connection:
+        connection.execute("ALTER TABLE documents DROP COLUMN superseded_by")
+    with pytest.raises(UnreadableFile, match="made by an earlier huiqi") as raised:
+        Store(f"sqlite:///{database}", read_only=True)
+    assert str(database) in str(raised.value)
