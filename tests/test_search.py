@@ -283,12 +283,22 @@ def test_filter_values_are_read_like_queries(indexed):
 
 
 def test_a_document_whose_place_is_unknown_passes_a_region_filter(library, tmp_path):
-    path = tmp_path / "regulation.txt"  # a regulation filed alone: no issuer, so no place
-    path.write_text("\n".join(pdf_lines("保障中小企业款项支付条例\n第一条 机关、事业单位应当及时支付中小企业款项。\n"
-                                         "第二条 本条例自2020年9月1日起施行。")), encoding="utf-8")
+    path = tmp_path / "guide.txt"  # a guide filed alone: no issuer, so no place
+    path.write_text("\n".join(pdf_lines("中小企业款项支付工作指引\n一、机关、事业单位应当及时支付中小企业款项。\n"
+                                         "二、本指引自2020年9月1日起施行。")), encoding="utf-8")
     assert library.ingest_file(path).status == "ingested"
     assert library.search("中小企业款项", filters=Filters(region="江苏")).hits
     assert not library.search("中小企业款项", filters=Filters(level="national")).hits
+
+
+def test_legislation_filed_alone_whose_title_names_no_place_is_national(library, tmp_path):
+    # Local legislation names its place (江苏省…条例); a 条例 with no issuer and no place is a 行政法规
+    for name, title, national in (("a.txt", "保障中小企业款项支付条例", True), ("b.txt", "江苏省中小企业促进条例", False)):
+        (tmp_path / name).write_text("\n".join(pdf_lines(f"{title}\n第一条 机关、事业单位应当及时支付中小企业款项。\n"
+                                                          "第二条 本条例自2020年9月1日起施行。")), encoding="utf-8")
+        assert library.ingest_file(tmp_path / name).status == "ingested"
+        document = library.documents(source=name)[0]
+        assert (document.level == "national") is national, title
 
 
 def test_in_force_on_a_date(indexed):

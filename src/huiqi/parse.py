@@ -76,7 +76,9 @@ def _settle_regions(parsed: list[tuple[Document, str | None]], compilation_title
     for document, hint in parsed:
         if not hint:
             continue
-        region = regions.NATIONAL if all_national and hint == "?" and not document.issuers else place
+        unsigned = hint == "?" and not document.issuers
+        by_title = unsigned and not all_national and _national_by_title(document, place)
+        region = regions.NATIONAL if (unsigned and all_national) or by_title else place
         if place and hint == "省":
             region = regions.containing(place, "provincial")
         elif place and hint == "市" and place.level in ("municipal", "county"):
@@ -88,9 +90,21 @@ def _settle_regions(parsed: list[tuple[Document, str | None]], compilation_title
             said = f"issuer names no place ({hint}…)"
         else:
             said = "issuer names no place and is not a national organ" if document.issuers else "no issuer named"
-        outcome = ("region taken from the compilation" if region
+        outcome = ("national: legislation whose title names no place" if by_title
+                   else "region taken from the compilation" if region
                    else "region unknown: region filters let it through, level filters leave it out")
         document.warnings.append(f"{said}; {outcome}")
+
+
+# 立法法 and the 条例 on making 行政法规 and 规章: legislation is titled 法, 条例, 规定 or 办法 (细则, 规则 for rules
+# under it), and a local one names its place (江苏省…条例, 苏州市…办法)
+_LEGISLATION = ("法", "法典", "条例", "规定", "办法", "细则", "规则")
+
+
+def _national_by_title(document: Document, place: regions.Region | None) -> bool:
+    """A piece of legislation alone, with no issuer and no place around it, whose title names no place, is national
+    (保障中小企业款项支付条例)."""
+    return place is None and document.genre in _LEGISLATION and regions.locate(document.title) is None
 
 
 def _assign_ids(documents: list[Document], source_name: str) -> None:
