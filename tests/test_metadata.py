@@ -270,3 +270,42 @@ def test_a_policy_issued_after_the_day_it_applies_from_keeps_that_day():
     document = one_document(notice("关于延续实施某某税收优惠政策的公告", body="一、本公告自2024年1月1日起施行。",
                                    day="2024 年 3 月 6 日"))
     assert (document.date, document.effective_from) == (date(2024, 3, 6), date(2024, 1, 1))  # retroactive
+
+
+@pytest.mark.parametrize("header, issued, start", [
+    # Several events on one line, joined by 根据; a decision's name says nothing of what happened (实施细则)
+    ("1993年2月22日 第七届全国人民代表大会常务委员会第三十次会议通过 根据2000年7月8日第九届全国人民代表大会常务委员会"
+     "第十六次会议《关于修改〈中华人民共和国某某法实施细则〉的决定》第一次修正", "2000-07-08", None),
+    ("2012年12月3日 公安部令第125号第二次修正。", "2012-12-03", None),  # a full stop
+    ("2022年3月24日 国家市场监督管理总局令第55号修改", "2022-03-24", None),
+    ("2021年4月7日 最高人民法院审判委员会第1835次会议通过的《关于修改〈某某解释〉的决定》修正，该修正自2021年4月15日施行",
+     "2021-04-07", "2021-04-15"),
+    # The first version's 施行, listed in its history, is not this version's
+    ("1979年7月4日 公布\n\n1980年1月1日 施行\n\n2022年3月11日 第十三届全国人民代表大会第五次会议修正", "2022-03-11", None),
+])
+def test_a_law_s_event_lines_in_the_forms_the_laws_print_them(header, issued, start):
+    text = f"# 中华人民共和国某某法\n\n1990年1月1日 第七届全国人民代表大会常务委员会第十次会议通过\n\n{header}\n\n<!-- INFO END -->\n\n" \
+           "第一条 为了规范某某行为，制定本法。\n\n第二条 本法自公布之日起施行。"
+    document = one_document(text, pdf=False)
+    assert document.date.isoformat() == issued
+    assert document.effective_from == (date.fromisoformat(start) if start else None)
+    assert [p.eid for p in document.provisions] == ["art_1", "art_2"]  # no event line is read as a provision
+
+
+def test_a_subtitle_or_an_unknown_kind_of_title_still_has_its_header_read():
+    code = one_document("# 中华人民共和国民法典\n\n# 合同编\n\n2020年5月28日 第十三届全国人民代表大会第三次会议通过\n\n"
+                        "2021年1月1日 施行\n\n<!-- INFO END -->\n\n第一条 为了规范合同，制定本编。", pdf=False)
+    assert (code.title, code.date, code.effective_from) == ("中华人民共和国民法典", date(2020, 5, 28), date(2021, 1, 1))
+    arrangement = one_document("# 最高人民法院关于内地与香港特别行政区相互执行仲裁裁决的安排\n\n法释〔2000〕3号\n\n"
+                               "1999年6月18日 最高人民法院审判委员会第1069次会议通过\n\n2000年2月1日 施行\n\n"
+                               "<!-- INFO END -->\n\n一、在内地或者香港特区作出的仲裁裁决，一方当事人不履行仲裁裁决的，可以申请执行。",
+                               pdf=False)
+    assert arrangement.title == "最高人民法院关于内地与香港特别行政区相互执行仲裁裁决的安排"  # 安排: no genre word
+    assert (arrangement.doc_number, arrangement.date) == ("法释〔2000〕3号", date(1999, 6, 18))
+    assert not any("no title" in warning for warning in arrangement.warnings)
+
+
+def test_the_document_s_own_term_wins_over_a_measure_s():
+    body = "一、对承诺事项实行告知承诺制，上述承诺政策有效期至2024年3月31日。\n二、本通知自印发之日起施行，有效期至2025年12月31日。"
+    document = one_document(notice("关于做好用地用海要素保障工作的通知", body=body))
+    assert document.effective_to == date(2025, 12, 31)

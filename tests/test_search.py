@@ -258,7 +258,8 @@ def test_local_organs_are_matched_by_their_short_names():
 
 def test_filter_values_are_read_like_queries(indexed):
     assert Filters(region=" ", level="", issuer=" ", genre="") == Filters()  # an empty field is no filter
-    assert (Filters(genre="法律").genre, Filters(genre="实施意见").genre) == ("法", "意见")  # as documents are filed
+    assert (Filters(genre="法").genre, Filters(genre="实施意见").genre) == ("法", "意见")  # as documents are filed
+    assert Filters(genre="法律").genre == "法律"  # 法, 法典 and 修正案
     with pytest.raises(BadRequest, match="unknown genre '报表'"):
         Filters(genre="报表")
     assert Filters(issuer="發改委").issuer == "发改委"

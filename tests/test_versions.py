@@ -39,6 +39,10 @@ def test_one_organ_however_named_and_a_trial_version_are_versions():
                   edition("b", date(2024, 1, 1), issuers=("中华人民共和国国务院",))]) == {"a": Link("b", date(2024, 1, 1))}
     assert key("人民检察院刑事诉讼规则（试行）") == key("人民检察院刑事诉讼规则") == key("人民检察院刑事诉讼规则 (2019年修订)")
     assert key("某某暂行条例") != key("某某条例")  # a 暂行 in the name is part of it
+    assert key("苏州市人民政府关于印发《苏州市企业研发费用补助管理办法（试行）》的通知") == key(
+        "苏州市人民政府关于印发《苏州市企业研发费用补助管理办法》的通知")  # the note inside an 印发 notice's quote
+    assert key("产业结构调整指导目录（2019年本）") == key("产业结构调整指导目录（2024年本）")
+    assert key("某某办法（试行）（2021年修订）") == key("某某办法(2023修订)") == key("某某办法")
 
 
 def law(revised: str, effective: str) -> str:
@@ -110,3 +114,22 @@ def test_a_read_only_library_from_before_versions_were_linked_says_how_to_upgrad
     with pytest.raises(UnreadableFile, match="made by an earlier huiqi") as raised:
         Store(f"sqlite:///{database}", read_only=True)
     assert str(database) in str(raised.value)
+
+
+def test_a_version_is_ranked_as_of_the_day_the_search_asks_about():
+    from huiqi.search.index import _day_asked
+
+    assert _day_asked(Filters(in_force="2019-01-01", date_to="2024-12-31")) == date(2019, 1, 1)
+    assert _day_asked(Filters(date_to="2020-12-31")) == date(2020, 12, 31)  # a successor after it is filtered out
+    assert _day_asked(Filters()) == date.today()
+
+
+def test_the_genre_law_finds_codes_and_amendments_too(tmp_path):
+    library = Library(tmp_path / "home")
+    for name, title in (("a.md", "中华人民共和国某某法"), ("b.md", "中华人民共和国民法典"),
+                        ("c.md", "中华人民共和国刑法修正案（十二）"), ("d.md", "某某企业登记条例")):
+        (tmp_path / name).write_text(law("2018年10月26日", "2018年10月26日").replace("中华人民共和国某某法", title),
+                                     encoding="utf-8")
+    library.ingest([tmp_path / name for name in ("a.md", "b.md", "c.md", "d.md")])
+    found = {hit.source for hit in library.search("某某企业 设立", filters=Filters(genre="法律")).hits}
+    assert found == {"a.md", "b.md", "c.md"}

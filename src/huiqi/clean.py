@@ -228,7 +228,7 @@ def _stands_alone(text: str) -> bool:
 def is_hard_break(text: str) -> bool:
     """Lines that always stand alone: dates, 文号, 令 headers, category separators, 附件 lines, TOC entries."""
     return bool(
-        P.DATE_LINE.match(text) or P.PAREN_DATE_LINE.match(text) or P.DATE_EVENT_LINE.match(text)
+        P.DATE_LINE.match(text) or P.PAREN_DATE_LINE.match(text) or P.is_event_line(text)
         or P.DOC_NUMBER_LINE.match(text)
         or P.ORDER_HEADER.match(text) or P.ORDER_NUMBER_LINE.match(text) or P.NOTICE_NUMBER_LINE.match(text)
         or P.CATEGORY_LINE.match(text) or P.TOC_ENTRY.match(text) or P.TOC_HEADING.match(text)

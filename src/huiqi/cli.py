@@ -181,7 +181,8 @@ def docs(source: Annotated[str | None, typer.Option(help="Only documents of this
     for d in documents:
         table.add_row(*(CONTROL.sub("", cell) for cell in (
             d.id, d.date.isoformat() if d.date else "", d.doc_number or "", d.region or "", str(d.provision_count),
-            d.title + (f"  ⚠{len(d.warnings)}" if d.warnings else ""))))
+            d.title + (f"  （{d.superseded_on.isoformat()} 起被新版本替代）" if d.superseded_on else "")
+            + (f"  ⚠{len(d.warnings)}" if d.warnings else ""))))
     out.print(table)
     out.print(f"{len(documents)} documents")
 
@@ -310,9 +311,12 @@ def search(words: Annotated[list[str] | None, typer.Argument(metavar="QUERY", he
         say(("note:", "yellow"), " another process is writing this library; these results come from its index as it "
             "was, and may be incomplete until that process ends", console=err)
     elif not result.hits and not empty:
-        advice = "drop a filter, or " if filters != Filters() else ""
-        say(("note:", "yellow"), f" no provision holds these words; {advice}try fewer or other words "
-            "(贷款贴息, 稳岗补贴)", console=err)
+        if filters != Filters() and library.search(query, k=1).hits:  # the words are found: a filter left nothing
+            say(("note:", "yellow"), " the words are found, but not in documents these filters let through; drop or "
+                "change a filter", console=err)
+        else:
+            say(("note:", "yellow"), " no provision holds these words; try fewer or other words (贷款贴息, 稳岗补贴)",
+                console=err)
 
 
 def _query_stream(queries: Path) -> tuple[BinaryIO, str]:

@@ -77,6 +77,8 @@ def _title_layout(span: DocumentSpan) -> Layout:
     if positions:
         first, last = positions[0], positions[-1] + 1
         title = join_title([line.text for line in span.title_lines])
+    elif _events_follow(lines, 1):  # a title the splitter did not know as one ('…的安排'), over a law's event lines
+        first, last, title = 0, 1, lines[0].text
     else:
         first = last = 0
         title = None
@@ -86,20 +88,27 @@ def _title_layout(span: DocumentSpan) -> Layout:
     return layout
 
 
+def _events_follow(lines: list[Line], index: int) -> int | None:
+    """Where a law's event lines begin, at `index` or after a subtitle or a title printed again ('# 合同编')."""
+    return next((at for at in range(index, min(index + 3, len(lines))) if P.is_event_line(lines[at].text)), None)
+
+
 def _skip_header(layout: Layout, index: int) -> int:
     lines = layout.lines
-    while index < len(lines):
-        text = lines[index].text
-        # A law's event lines, however many (刑法 has 13); of the other kinds a few
-        if P.DATE_EVENT_LINE.match(text) or (len(layout.header) < 6 and (
-                P.DOC_NUMBER_LINE.match(text) or P.NOTICE_NUMBER_LINE.match(text) or P.DATE_LINE.match(text)
-                or P.PAREN_DATE_LINE.match(text) or P.ORDER_NUMBER_LINE.match(text)
-                or re.match(r"^[（(][^（）()]{1,24}[）)]$", text))):
-            layout.header.append(index)
-            index += 1
-        else:
-            break
+    if index < len(lines) and not _is_header_line(lines[index].text, 0):
+        index = _events_follow(lines, index) or index  # a subtitle, or the title printed again, over event lines
+    while index < len(lines) and _is_header_line(lines[index].text, len(layout.header)):
+        layout.header.append(index)
+        index += 1
     return index
+
+
+def _is_header_line(text: str, so_far: int) -> bool:
+    """A law's event lines, however many (刑法 has 13); of the other kinds a few."""
+    return P.is_event_line(text) or (so_far < 6 and bool(
+        P.DOC_NUMBER_LINE.match(text) or P.NOTICE_NUMBER_LINE.match(text) or P.DATE_LINE.match(text)
+        or P.PAREN_DATE_LINE.match(text) or P.ORDER_NUMBER_LINE.match(text)
+        or re.match(r"^[（(][^（）()]{1,24}[）)]$", text)))
 
 
 def join_title(parts: list[str]) -> str:

@@ -22,6 +22,7 @@ _FROM_ISSUE = re.compile(r"(?<![）》)])自(?:印发|发布|公布|下发)之�
 _TO = (re.compile(rf"有效期(?:至|到|截至)\s*({_DATE})"),
        re.compile(rf"(?:执行|实施|施行)(?:期限|期)?(?:延长)?(?:至|到)\s*({_DATE})"),
        re.compile(rf"延长至\s*({_DATE})"))
+_OWN_TERM = re.compile(rf"(?:本(?:{'|'.join(P.GENRES)})|施行|实施|执行)[^。；]*$")
 _RANGE = re.compile(rf"(?:执行|实施|有效)期(?:限)?为?\s*({_DATE})\s*(?:至|到|—|－|-|~|～)\s*({_DATE})")
 # The document's own term ('本办法有效期为5年', '…起施行，有效期五年'), not a licence's or a 认定's it sets
 # ('认定有效期为3年', '安全生产许可证的有效期为3年').
@@ -60,10 +61,7 @@ def extract(layout: Layout, span: DocumentSpan) -> Metadata:
     title = _title(layout, span, warnings)
     issuers = _issuers(layout, title, warnings)
     issued = _date(layout, warnings)
-    effective_from, effective_to = _effective(layout, title, issued)
-    if effective_from and issued and effective_from < issued and _revised(layout):
-        # The first version's 施行 (本法自2006年1月1日起施行): when this version took effect the text does not say
-        effective_from = None
+    effective_from, effective_to = _effective(layout, title, issued, _revised(layout))
     meta = Metadata(title=title, doc_number=_doc_number(layout), issuers=issuers, date=issued,
                     genre=genre_of(title), effective_from=effective_from, effective_to=effective_to,
                     attachments=_attachments(layout, title), warnings=warnings)
@@ -202,7 +200,7 @@ _ANY_DATE = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*日"
 # What happened on a date, read from the words after it up to the next date or comma
 _TAKES_EFFECT = re.compile(r"^[^，,]*(?:施行|实施|执行|生效)")
 _NOT_ISSUED = re.compile(r"^[^，,]*(?:施行|实施|执行|生效|批准)")
-_REVISED = re.compile(r"^[^，,]*(?:修正|修订)")
+_REVISED = re.compile(r"^[^，,]*(?:修正|修订|修改)")
 
 
 def _header_events(layout: Layout) -> list[tuple[date, str]]:
@@ -223,7 +221,8 @@ def _header_events(layout: Layout) -> list[tuple[date, str]]:
             except ValueError:
                 continue
             stop = matches[number + 1].start() if number + 1 < len(matches) else len(text)
-            events.append((day, text[match.end():stop].strip()))
+            # what a decision it names is called says nothing of what happened: '《…专利法实施细则〉的决定》第二次修订'
+            events.append((day, re.sub(r"《[^》]*》", "", text[match.end():stop]).strip()))
     return events
 
 
@@ -233,24 +232,32 @@ def _revised(layout: Layout) -> bool:
     return any(_REVISED.search(event) for event in events) or sum("通过" in event for event in events) > 1
 
 
-def _effective(layout: Layout, title: str, issued: date | None) -> tuple[date | None, date | None]:
+def _effective(layout: Layout, title: str, issued: date | None, revised: bool) -> tuple[date | None, date | None]:
+    """`revised`: the text is a revised version, and what it says of when it takes effect (本法自2006年1月1日起施行,
+    本法自公布之日起施行) was said of its first version: when this version took effect it does not say, unless a line
+    printed with its title does ('2024年1月1日 施行' after its last revision)."""
     text = "\n".join(line.text for line in layout.lines[layout.body_start:])
-    # Printed with the title ('2024年1月1日 施行'), the day this version takes effect, before what the text says
-    start = max((day for day, event in _header_events(layout) if _TAKES_EFFECT.search(event)), default=None)
-    end = None
+    printed = max((day for day, event in _header_events(layout) if _TAKES_EFFECT.search(event)), default=None)
+    start = end = None
     span = _RANGE.search(text)
     if span:
-        start, end = start or P.parse_date(span.group(1)), P.parse_date(span.group(5))
+        start, end = P.parse_date(span.group(1)), P.parse_date(span.group(5))
     for pattern in _FROM:
         match = pattern.search(text)
         if match and start is None:
             start = P.parse_date(match.group(1))
     if start is None and _FROM_ISSUE.search(text):
         start = issued
-    for pattern in _TO:
-        match = pattern.search(text)
-        if match and end is None:
-            end = P.parse_date(match.group(1))
+    if printed and not (revised and issued and printed < issued):  # not the first version's, listed in its history
+        start = printed
+    elif revised and start and issued and start <= issued:
+        start = None
+    # The document's own end: said of the document (本通知…有效期至, …施行，有效期至) before one said of a measure
+    # it sets (上述承诺政策有效期至…)
+    ends = [match for pattern in _TO for match in pattern.finditer(text)]
+    own = [match for match in ends if _OWN_TERM.search(text[max(0, match.start() - 40):match.start()])]
+    if own or ends:
+        end = end or P.parse_date(min(own or ends, key=lambda match: match.start()).group(1))
     years = _YEARS.search(text)
     if end is None and years and start:
         count = P.cn_to_int(years.group(1)) or 0

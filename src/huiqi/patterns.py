@@ -56,12 +56,28 @@ ORDER_HEADER = re.compile(
 ORDER_NUMBER_LINE = re.compile(r"^第\s*(\d{1,4})\s*号$")
 NOTICE_NUMBER_LINE = re.compile(rf"^[（(]?(?:[{CJK} ]{{2,40}}公告\s*)?(\d{{4}})\s*年\s*第\s*(\d{{1,4}})\s*号[）)]?$")
 # "2018年11月6日 中华人民共和国国务院令第706号公布", "2019年3月1日 施行", "1989年2月10日 国务院批准",
-# "1999年12月25日 …会议通过的《中华人民共和国刑法修正案》": event lines under a law's title. One may close a bracket,
-# or end in the 根据 that begins a note running on to the next line. A decision it names may be long:
-# '…《关于修改〈…组织法〉、〈…选举法〉、〈…代表法〉的决定》第三次修正'.
+# "2018年7月30日 最高人民法院审判委员会第1745次会议", "1999年12月25日 …会议通过的《中华人民共和国刑法修正案》": an
+# event under a law's title. A decision it names may be long: '…《关于修改〈…组织法〉、〈…选举法〉、〈…代表法〉的决定》
+# 第三次修正'.
 DATE_EVENT_LINE = re.compile(
     rf"^{_DATE}\s*(?:[^，。；《]{{0,60}}|[^，。；《]{{0,40}}《[^》]{{1,160}}》[^，。；《]{{0,20}})"
-    rf"(?:公布|施行|通过|修正|修订|发布|印发|实施|批准|通过的《[^》]{{1,40}}》)[）)]?(?:\s*根据)?$")
+    rf"(?:公布|施行|通过|修正|修订|修改|发布|印发|实施|批准|第[{CN_DIGITS}\d]+次会议|通过的《[^》]{{1,40}}》)$")
+# '该修正自2021年4月15日施行': when a revision takes effect, said after it
+_EFFECT_CLAUSE = re.compile(rf"^(?:该[{CJK}]{{1,4}})?自{_DATE}起?(?:施行|实施|生效)$")
+
+
+def is_event_line(text: str) -> bool:
+    """A line of events under a law's title: one, or several joined by 根据 ('1993年2月22日…通过 根据2000年7月8日…
+    第一次修正 根据2009年…第二次修正'), each perhaps followed by when it takes effect; it may close a bracket, end in a
+    full stop, or end in the 根据 that begins a note running on to the next line."""
+    if not DATE.match(text):
+        return False
+    text = re.sub(r"(?<=修正|修订|修改|公布|发布|通过)。$", "", text.strip())  # not '…起施行。', a sentence
+    parts = [part for part in re.split(r"\s*根据\s*", re.sub(r"[）)\s]+$", "", text)) if part]
+    return bool(parts) and all(DATE_EVENT_LINE.match(clauses[0]) and all(_EFFECT_CLAUSE.match(c) for c in clauses[1:])
+                               for clauses in (part.strip("，,").split("，") for part in parts))
+
+
 ORDER_IN_TEXT = re.compile(rf"([{CJK}、]{{2,40}}?令)\s*(?:\(|（)?\s*第\s*(\d{{1,4}})\s*号")
 
 GENRES = (

@@ -275,7 +275,7 @@ def _is_opener(lines: list[Line], index: int) -> bool:
         return False
     text = lines[index].text
     if (P.DOC_NUMBER_LINE.match(text) or P.NOTICE_NUMBER_LINE.match(text) or P.DATE_LINE.match(text)
-            or P.PAREN_DATE_LINE.match(text) or P.DATE_EVENT_LINE.match(text)):
+            or P.PAREN_DATE_LINE.match(text) or P.is_event_line(text)):
         return True
     return bool(re.match(r"^第[一1]\s*[编章条](?:\s|$)", text) or _is_addressee(text))
 

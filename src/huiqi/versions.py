@@ -2,7 +2,7 @@
 
 公司法 as revised in 2023 is the same law as its 2018 text, and once the 2023 text takes effect the 2018 one is no
 longer in force, though nothing in the 2018 text says so. Two documents are versions of one text when they have
-the same title (a version note such as （2018年修正） or （试行） aside), come from the same place and, where both
+the same title (version notes such as （2018年修正） or （试行） aside), come from the same place and, where both
 name their issuers, share one (two organs of a place may each issue a 实施意见 of that name). The version that
 takes effect later ends each earlier one the day before.
 
@@ -21,8 +21,9 @@ from datetime import date
 
 from huiqi import organs
 
-# '（2018年修正）', '(2019年修订版)', '（试行）', '（暂行）', '（2023年版）' at the end of a title
-_VERSION_NOTE = re.compile(r"[（(](?:\d{4}年)?(?:修正|修订|修正本|修订本|修订版|版|试行|暂行)[）)]$")
+# '（2018年修正）', '(2023修订)', '（试行）', '（2019年本）', '（2023年版）', anywhere in a title: an 印发 notice
+# quotes its 办法 with the note ('关于印发《…办法（试行）》的通知')
+_VERSION_NOTE = re.compile(r"[（(]\s*(?:\d{4}\s*年?\s*)?(?:修正|修订|修正本|修订本|修订版|版|本|试行|暂行)\s*[）)]")
 
 
 @dataclass(frozen=True)

@@ -40,8 +40,9 @@ COVERAGE_WEIGHT = 0.5
 ANSWER_SHAPE_BONUS = 0.3  # a hit that holds the kind of answer asked for (an amount, a duration …)
 NO_END = 99991231
 SUPERSEDED_WEIGHT = 0.5
-# The genre a filter names → the one documents are filed under (metadata.genre_of): 实施意见 are 意见, a law is 法
-GENRE_NAMES = {**{genre: P.GENRE_ROOT.get(genre, genre) for genre in P.GENRES}, "法律": "法"}
+# The genre a filter names → those documents are filed under (metadata.genre_of): 实施意见 are 意见; a law (法律)
+# is titled 法, 法典 (民法典) or 修正案 (刑法修正案)
+GENRE_NAMES = {**{genre: (P.GENRE_ROOT.get(genre, genre),) for genre in P.GENRES}, "法律": ("法", "法典", "修正案")}
 LEAD_IN_CHARS = 80  # of a list's introducing sentence, carried into its items' title path
 # Closing clauses ('本办法自2024年3月1日起施行。原……同时废止。', '由……负责解释。') and a list's lead-in share
 # words with many questions and answer almost none: unless they hold the kind of answer asked for, they count less.
@@ -80,10 +81,11 @@ class Filters:
                 raise BadRequest(f"unknown level {self.level!r}; use national (国家级), provincial (省级), "
                                  "municipal (市级) or county (县级)")
         if self.genre is not None:
-            self.genre = GENRE_NAMES.get(self.genre, self.genre)
-            if self.genre not in GENRE_NAMES.values():
+            if self.genre not in GENRE_NAMES:
                 raise BadRequest(f"unknown genre {self.genre!r}; use the kind of document a title ends with: 通知, "
-                                 "意见, 办法, 条例, 规定, 决定, 公告, 方案, 措施, 细则, 法 (a law) …")
+                                 "意见, 办法, 条例, 规定, 决定, 公告, 方案, 措施, 细则, 法律 …")
+            filed = GENRE_NAMES[self.genre]
+            self.genre = filed[0] if len(filed) == 1 else self.genre
         for name in ("date_from", "date_to", "in_force"):
             setattr(self, name, _read_day(getattr(self, name)))
         if self.date_from and self.date_to and self.date_from > self.date_to:
@@ -425,7 +427,7 @@ class SearchIndex:
                 break
             wanted *= 4
         return _rerank(hits, matched, [w for w, weight in terms.words.items() if weight >= 1.0 and len(w) >= 2],
-                       terms.answer, _day((filters and filters.in_force) or date.today()))
+                       terms.answer, _day(_day_asked(filters or Filters())))
 
     @staticmethod
     def _provisions(searcher, found: list, depth: int, documents: int) -> tuple[list[Hit], dict]:
@@ -475,7 +477,8 @@ class SearchIndex:
         if filters.level:
             must.append((tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "level", filters.level)))
         if filters.genre:
-            must.append((tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "genre", filters.genre)))
+            must.append((tantivy.Occur.Must, tantivy.Query.term_set_query(
+                self.schema, "genre", list(GENRE_NAMES.get(filters.genre, (filters.genre,))))))
         if filters.issuer:
             issuer = tantivy.Query.term_set_query(self.schema, "issuer", organs.issuer_key(filters.issuer))
             must.append((tantivy.Occur.Must, issuer))
@@ -618,6 +621,11 @@ def _read_day(value: date | str | None) -> date | None:
 
 def _day(value: date | None) -> int | None:
     return value.year * 10000 + value.month * 100 + value.day if value else None
+
+
+def _day_asked(filters: Filters) -> date:
+    """The day a search asks about: the one in force asked for, else the end of its date range, else today."""
+    return filters.in_force or min(day for day in (filters.date_to, date.today()) if day)
 
 
 def _last_day(document: Document) -> int | None:
