@@ -309,3 +309,9 @@ def test_the_document_s_own_term_wins_over_a_measure_s():
     body = "一、对承诺事项实行告知承诺制，上述承诺政策有效期至2024年3月31日。\n二、本通知自印发之日起施行，有效期至2025年12月31日。"
     document = one_document(notice("关于做好用地用海要素保障工作的通知", body=body))
     assert document.effective_to == date(2025, 12, 31)
+
+
+def test_a_date_printed_with_a_title_that_names_no_event_is_not_its_issue():
+    document = one_document("关于做好某某工作的通知\n（2023年12月29日印发，自2024年1月1日起施行，有效期至2025年12月31日）\n"
+                            "一、做好某某工作。")
+    assert (document.date, document.effective_from) == (date(2023, 12, 29), date(2024, 1, 1))

@@ -182,11 +182,11 @@ def _date(layout: Layout, warnings: list[str]) -> date | None:
     # The day the text was adopted or issued, its latest version's where it was revised (公司法 2023, not 1993), as
     # the official database dates a version: not the day it takes effect, nor an approval ('1989年2月10日 国务院批准')
     # where the day it was issued is given too.
-    for excluded in (_TAKES_EFFECT, _NOT_ISSUED):
-        issued = [day for day, event in events if not excluded.search(event)]
+    for kind in (_ISSUED, _APPROVED):
+        issued = [day for day, event in events if kind.search(event) and not _TAKES_EFFECT.search(event)]
         if issued:
             return max(issued)
-    if events:
+    if events:  # a date line with no event named
         return events[0][0]
     if layout.order:
         for line in lines[layout.order[0]:layout.order[1]]:
@@ -199,7 +199,8 @@ def _date(layout: Layout, warnings: list[str]) -> date | None:
 _ANY_DATE = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 # What happened on a date, read from the words after it up to the next date or comma
 _TAKES_EFFECT = re.compile(r"^[^，,]*(?:施行|实施|执行|生效)")
-_NOT_ISSUED = re.compile(r"^[^，,]*(?:施行|实施|执行|生效|批准)")
+_ISSUED = re.compile(r"^[^，,]*(?:通过|公布|发布|印发|修正|修订|修改|次会议)")
+_APPROVED = re.compile(r"^[^，,]*批准")
 _REVISED = re.compile(r"^[^，,]*(?:修正|修订|修改)")
 
 
