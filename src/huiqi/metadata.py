@@ -60,8 +60,9 @@ def extract(layout: Layout, span: DocumentSpan) -> Metadata:
     warnings: list[str] = []
     title = _title(layout, span, warnings)
     issuers = _issuers(layout, title, warnings)
-    issued = _date(layout, warnings)
-    effective_from, effective_to = _effective(layout, title, issued, _revised(layout))
+    events = _header_events(layout)
+    issued = _date(layout, events, warnings)
+    effective_from, effective_to = _effective(layout, title, events, issued)
     meta = Metadata(title=title, doc_number=_doc_number(layout), issuers=issuers, date=issued,
                     genre=genre_of(title), effective_from=effective_from, effective_to=effective_to,
                     attachments=_attachments(layout, title), warnings=warnings)
@@ -172,13 +173,12 @@ def _split_local(name: str) -> list[str]:
     return parts
 
 
-def _date(layout: Layout, warnings: list[str]) -> date | None:
+def _date(layout: Layout, events: list[tuple[date, str]], warnings: list[str]) -> date | None:
     lines = layout.lines
     if layout.closing_date is not None:
         found = P.parse_date(lines[layout.closing_date].text)
         if found:
             return found
-    events = _header_events(layout)
     # The day the text was adopted or issued, its latest version's where it was revised (公司法 2023, not 1993), as
     # the official database dates a version: not the day it takes effect, nor an approval ('1989年2月10日 国务院批准')
     # where the day it was issued is given too.
@@ -227,18 +227,20 @@ def _header_events(layout: Layout) -> list[tuple[date, str]]:
     return events
 
 
-def _revised(layout: Layout) -> bool:
+def _revised(events: list[tuple[date, str]]) -> bool:
     """The text is a revision: its header tells of a 修正 or 修订, or of its adoption twice."""
-    events = [event for _, event in _header_events(layout)]
-    return any(_REVISED.search(event) for event in events) or sum("通过" in event for event in events) > 1
+    return (any(_REVISED.search(event) for _, event in events)
+            or sum("通过" in event for _, event in events) > 1)
 
 
-def _effective(layout: Layout, title: str, issued: date | None, revised: bool) -> tuple[date | None, date | None]:
-    """`revised`: the text is a revised version, and what it says of when it takes effect (本法自2006年1月1日起施行,
-    本法自公布之日起施行) was said of its first version: when this version took effect it does not say, unless a line
-    printed with its title does ('2024年1月1日 施行' after its last revision)."""
+def _effective(layout: Layout, title: str, events: list[tuple[date, str]],
+               issued: date | None) -> tuple[date | None, date | None]:
+    """What a revised text says of when it takes effect (本法自2006年1月1日起施行, 本法自公布之日起施行) was said of
+    its first version: when this version took effect it does not say, unless a line printed with its title does
+    ('2024年1月1日 施行' after its last revision)."""
     text = "\n".join(line.text for line in layout.lines[layout.body_start:])
-    printed = max((day for day, event in _header_events(layout) if _TAKES_EFFECT.search(event)), default=None)
+    revised = _revised(events)
+    printed = max((day for day, event in events if _TAKES_EFFECT.search(event)), default=None)
     start = end = None
     span = _RANGE.search(text)
     if span:

@@ -20,6 +20,9 @@ from huiqi.split import DocumentSpan, split
 #    organ's (最高人民检察院第九届检察委员会, 中华人民共和国海关总署, 政务院).
 # 4: a law's event lines include '国务院批准' and '海关总署第61号令发布', so the organ that issued it is found;
 #    '最高人民检察院第十二届检察委员会' and '最高人民法院公告' name the organ alone.
+# 5: a revised law is dated by its latest revision and a 施行 line printed with its title; event lines in more forms
+#    (several joined by 根据, after a subtitle); a licence's 有效期 is not the document's; legislation filed alone
+#    whose title names no place is national.
 PARSER_VERSION = "5"
 
 

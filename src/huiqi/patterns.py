@@ -74,8 +74,11 @@ def is_event_line(text: str) -> bool:
         return False
     text = re.sub(r"(?<=修正|修订|修改|公布|发布|通过)。$", "", text.strip())  # not '…起施行。', a sentence
     parts = [part for part in re.split(r"\s*根据\s*", re.sub(r"[）)\s]+$", "", text)) if part]
-    return bool(parts) and all(DATE_EVENT_LINE.match(clauses[0]) and all(_EFFECT_CLAUSE.match(c) for c in clauses[1:])
-                               for clauses in (part.strip("，,").split("，") for part in parts))
+    for part in parts:
+        event, *effects = part.strip("，,").split("，")
+        if not DATE_EVENT_LINE.match(event) or not all(_EFFECT_CLAUSE.match(effect) for effect in effects):
+            return False
+    return bool(parts)
 
 
 ORDER_IN_TEXT = re.compile(rf"([{CJK}、]{{2,40}}?令)\s*(?:\(|（)?\s*第\s*(\d{{1,4}})\s*号")

@@ -127,11 +127,10 @@ def connect(url: str, read_only: bool = False) -> Engine:
     beside it."""
     sqlite, database = url.startswith("sqlite"), url.removeprefix("sqlite:///")
     if sqlite and read_only:
-        path = url.removeprefix("sqlite:///")
-        wal = Path(f"{path}-wal")
+        wal = Path(f"{database}-wal")
         # immutable only where nothing can change the file, and no write waits in its WAL file (which it ignores)
-        frozen = os.statvfs(path).f_flag & os.ST_RDONLY and not (wal.exists() and wal.stat().st_size)
-        url = f"sqlite:///file:{path}?mode=ro{'&immutable=1' if frozen else ''}&uri=true"
+        frozen = os.statvfs(database).f_flag & os.ST_RDONLY and not (wal.exists() and wal.stat().st_size)
+        url = f"sqlite:///file:{database}?mode=ro{'&immutable=1' if frozen else ''}&uri=true"
     engine = create_engine(url, json_serializer=lambda v: json.dumps(v, ensure_ascii=False),
                            connect_args={"check_same_thread": False} if sqlite else {})
     if sqlite:
@@ -165,9 +164,10 @@ def connect(url: str, read_only: bool = False) -> Engine:
         with Session(engine) as session, session.begin():  # a library made before versions were linked
             for column in ("version_key TEXT", "superseded_by VARCHAR(32)", "superseded_on DATE"):
                 session.execute(text(f"ALTER TABLE documents ADD COLUMN {column}"))
-            for doc_id, title in session.execute(select(DocumentRow.id, DocumentRow.title)).all():
-                session.execute(update(DocumentRow).where(DocumentRow.id == doc_id)
-                                .values(version_key=versions.key(title)))
+            keys = [{"id": doc_id, "version_key": versions.key(title)}
+                    for doc_id, title in session.execute(select(DocumentRow.id, DocumentRow.title))]
+            if keys:
+                session.execute(update(DocumentRow), keys)  # by primary key, in one statement run for each
             session.execute(text("CREATE INDEX ix_documents_version_key ON documents (version_key)"))
             _relink(session, None)
     return engine
@@ -405,15 +405,16 @@ def _relink(session: Session, scope: set[tuple[str, str | None]] | None) -> tupl
             if scope is None or (row.version_key, row.region_code) in scope]
     links = versions.links(versions.Edition(row.id, row.title, row.region_code, tuple(row.issuers or ()),
                                             row.effective_from or row.date) for row in rows)
-    changed = []
+    changes = []
     for row in rows:
         link = links.get(row.id)
-        now = (link.superseded_by, link.superseded_on) if link else (None, None)
-        if now != (row.superseded_by, row.superseded_on):
-            session.execute(update(DocumentRow).where(DocumentRow.id == row.id)
-                            .values(superseded_by=now[0], superseded_on=now[1]))
-            changed.append(row.id)
-    return changed, links
+        now = {"superseded_by": link.superseded_by if link else None,
+               "superseded_on": link.superseded_on if link else None}
+        if (now["superseded_by"], now["superseded_on"]) != (row.superseded_by, row.superseded_on):
+            changes.append({"id": row.id, **now})
+    if changes:
+        session.execute(update(DocumentRow), changes)
+    return [change["id"] for change in changes], links
 
 
 def _document(row: DocumentRow, source_name: str) -> Document:

@@ -427,7 +427,7 @@ class SearchIndex:
                 break
             wanted *= 4
         return _rerank(hits, matched, [w for w, weight in terms.words.items() if weight >= 1.0 and len(w) >= 2],
-                       terms.answer, _day(_day_asked(filters or Filters())))
+                       terms.answer, _day(_day_asked(filters)))
 
     @staticmethod
     def _provisions(searcher, found: list, depth: int, documents: int) -> tuple[list[Hit], dict]:
@@ -623,8 +623,10 @@ def _day(value: date | None) -> int | None:
     return value.year * 10000 + value.month * 100 + value.day if value else None
 
 
-def _day_asked(filters: Filters) -> date:
+def _day_asked(filters: Filters | None) -> date:
     """The day a search asks about: the one in force asked for, else the end of its date range, else today."""
+    if filters is None:
+        return date.today()
     return filters.in_force or min(day for day in (filters.date_to, date.today()) if day)
 
 
