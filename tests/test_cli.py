@@ -24,8 +24,8 @@ NOTICE = """国务院办公厅关于加快构建废弃物循环利用体系的�
 2024年2月6日"""
 
 CONTRACT = ["id", "title", "doc_number", "issuers", "date", "genre", "level", "region", "region_code",
-            "effective_from", "effective_to", "superseded_by", "superseded_on", "category", "attachments", "source", "source_lines", "provisions",
-            "warnings"]
+            "effective_from", "effective_to", "superseded_by", "superseded_on", "repealed_by", "repealed_on", "category",
+            "attachments", "source", "source_lines", "provisions", "warnings"]
 
 
 def huiqi(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:

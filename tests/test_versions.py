@@ -1,4 +1,5 @@
-"""Versions of one text: a later version ends the one before it, in the store, the search filters and the API."""
+"""Versions of one text, and repeals: a later text ends an earlier one, in the store, the search filters and the
+API."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from huiqi import Library
 from huiqi.errors import UnreadableFile
 from huiqi.search import Filters
 from huiqi.store import Store
-from huiqi.versions import Edition, Link, key, links
+from huiqi.versions import Edition, Link, Repeal, key, links, repeal_links, repeals, text_key
 
 
 def edition(doc_id: str, start: date | None, title: str = "中华人民共和国公司法", region: str | None = "100000",
@@ -133,3 +134,101 @@ def test_the_genre_law_finds_codes_and_amendments_too(tmp_path):
     library.ingest([tmp_path / name for name in ("a.md", "b.md", "c.md", "d.md")])
     found = {hit.source for hit in library.search("某某企业 设立", filters=Filters(genre="法律")).hits}
     assert found == {"a.md", "b.md", "c.md"}
+
+
+def test_the_texts_a_document_repeals_are_read_from_its_closing_clauses():
+    assert repeals(["本法自2026年1月1日起施行。1993年12月13日国务院发布的《中华人民共和国增值税暂行条例》同时废止。"]) == [
+        Repeal("增值税暂行条例")]
+    assert repeals(["原《苏州市企业研发费用补助办法》（苏府规字〔2019〕3 号）、《苏州市人才办法》和《苏州市某某规定》同时废止。"]) == [
+        Repeal("苏州市企业研发费用补助办法", "苏府规字〔2019〕3号"), Repeal("苏州市人才办法"), Repeal("苏州市某某规定")]
+    assert repeals(["经研究，决定废止原国家安全监管总局印发的《关于在高危行业推进安全生产责任保险的指导意见》（安监总办〔2009〕140号）。"]
+                   ) == [Repeal("关于在高危行业推进安全生产责任保险的指导意见", "安监总办〔2009〕140号")]
+    # a notice is named by the text it issues, as the library files it either way
+    assert repeals(["《财政部关于印发〈某某资金管理办法〉的通知》同时废止。"]) == [Repeal("某某资金管理办法")]
+    assert text_key("苏州市人民政府关于印发《苏州市某某办法（试行）》的通知") == text_key("苏州市某某办法") == "苏州市某某办法"
+    # part of a text is no repeal of it; nor is a title that merely follows the word
+    assert repeals(["《某某办法》中关于总会计师的规定同时废止。", "《某某条例》第三条同时废止。", "决定废止《甲办法》第三条。",
+                    "本规定施行后，以前的规定同时废止。《乙规定》与本规定不一致的，以本规定为准。"]) == []
+
+
+def repealing(doc_id: str, start: date, *found: Repeal, title: str = "中华人民共和国某某税法",
+              region: str = "100000") -> list[tuple[Edition, Repeal]]:
+    return [(Edition(doc_id, title, region, (), start), repeal) for repeal in found]
+
+
+def test_a_repeal_ends_an_earlier_text_of_that_title_from_the_same_place():
+    old = Edition("old", "中华人民共和国某某暂行条例", "100000", ("国务院",), date(2011, 1, 8), "国务院令第588号")
+    law = repealing("law", date(2026, 1, 1), Repeal("某某暂行条例"))
+    assert repeal_links([old], law) == {"old": Link("law", date(2026, 1, 1))}
+    earlier = repealing("earlier", date(2025, 1, 1), Repeal("某某暂行条例"), title="某某实施条例")
+    assert repeal_links([old], law + earlier) == {"old": Link("earlier", date(2025, 1, 1))}  # the first to take effect
+    assert repeal_links([old], repealing("law", date(2010, 1, 1), Repeal("某某暂行条例"))) == {}  # an older namesake
+    assert repeal_links([old], repealing("law", date(2026, 1, 1), Repeal("某某暂行条例"), region="320000")) == {}
+    notice = Edition("n", "苏州市人民政府关于印发《苏州市某某办法》的通知", "320500", (), date(2019, 3, 1), "苏府规字〔2019〕3号")
+    assert repeal_links([notice], repealing("new", date(2024, 1, 1), Repeal("苏州市某某办法", "苏府规字〔2019〕3号"),
+                                            title="苏州市某某新办法", region="320500")) == {"n": Link("new", date(2024, 1, 1))}
+    assert repeal_links([notice], repealing("new", date(2024, 1, 1), Repeal("苏州市某某办法", "苏府规字〔2020〕9号"),
+                                            title="苏州市某某新办法", region="320500")) == {}  # another 文号
+    # a text that names its own title speaks of its first version: ending earlier versions is `links`' work
+    union_1992 = Edition("1992", "中华人民共和国工会法", "100000", (), date(1992, 4, 3))
+    assert repeal_links([union_1992], repealing("2021", date(2021, 12, 24), Repeal("工会法"), title="中华人民共和国工会法")) == {}
+
+
+def regulation(title: str, event: str, closing: str) -> str:
+    return f"""# {title}
+
+{event}
+
+<!-- INFO END -->
+
+第一条 某某货物的纳税人应当依照本规定缴纳某某税。
+
+第二条 {closing}
+"""
+
+
+REPEALED = regulation("中华人民共和国某某暂行条例", "2011年1月8日 中华人民共和国国务院令第588号公布", "本条例自2011年1月8日起施行。")
+REPEALING = regulation("中华人民共和国某某税法", "2024年12月25日 第十四届全国人民代表大会常务委员会第十三次会议通过",
+                       "本法自2026年1月1日起施行。《中华人民共和国某某暂行条例》同时废止。")
+
+
+@pytest.mark.parametrize("order", [("old.md", "law.md"), ("law.md", "old.md")])
+def test_a_repealed_text_is_out_of_force_from_the_day_its_repeal_takes_effect(tmp_path, order):
+    (tmp_path / "old.md").write_text(REPEALED, encoding="utf-8")
+    (tmp_path / "law.md").write_text(REPEALING, encoding="utf-8")
+    library = Library(tmp_path / "home")
+    for name in order:
+        assert library.ingest_file(tmp_path / name).status == "ingested"
+
+    def found(day: str) -> list[str]:
+        return sorted({hit.source for hit in library.search("某某货物 纳税人", filters=Filters(in_force=day)).hits})
+
+    assert found("2025-12-31") == ["old.md"]
+    assert found("2026-01-01") == ["law.md"]
+    summary = {document.source: document.summary() for document in library.documents()}
+    assert (summary["old.md"]["repealed_by"], summary["old.md"]["repealed_on"]) == (summary["law.md"]["id"], "2026-01-01")
+    assert summary["old.md"]["superseded_by"] is None and summary["law.md"]["repealed_by"] is None
+
+    from typer.testing import CliRunner
+
+    from huiqi.cli import app
+
+    listing = CliRunner().invoke(app, ["docs", "--home", str(tmp_path / "home")], env={"COLUMNS": "200"}).stdout
+    assert "中华人民共和国某某暂行条例  （2026-01-01 起废止）" in listing
+
+    library.remove("law.md")  # the 暂行条例 is in force again
+    assert found("2026-06-01") == ["old.md"]
+    assert library.documents()[0].repealed_on is None
+
+
+def test_a_library_from_before_repeals_were_linked_is_linked_when_opened(tmp_path):
+    (tmp_path / "old.md").write_text(REPEALED, encoding="utf-8")
+    (tmp_path / "law.md").write_text(REPEALING, encoding="utf-8")
+    Library(tmp_path / "home").ingest([tmp_path / "old.md", tmp_path / "law.md"])
+    with sqlite3.connect(tmp_path / "home" / "huiqi.db") as connection:
+        connection.execute("DROP INDEX ix_documents_text_key")
+        connection.execute("DROP TABLE repeals")
+        for column in ("text_key", "repealed_by", "repealed_on"):
+            connection.execute(f"ALTER TABLE documents DROP COLUMN {column}")
+    reopened = Library(tmp_path / "home")
+    assert {d.source: d.repealed_on for d in reopened.documents()} == {"old.md": date(2026, 1, 1), "law.md": None}

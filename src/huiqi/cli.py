@@ -27,6 +27,7 @@ from huiqi import read
 from huiqi.clean import CONTROL
 from huiqi.errors import BadRequest, HuiqiError, NotFound
 from huiqi.library import IngestResult, Library
+from huiqi.records import Document
 from huiqi.search import Filters
 from huiqi.search.query import MAX_QUERY_CHARS, check_length
 
@@ -181,10 +182,17 @@ def docs(source: Annotated[str | None, typer.Option(help="Only documents of this
     for d in documents:
         table.add_row(*(CONTROL.sub("", cell) for cell in (
             d.id, d.date.isoformat() if d.date else "", d.doc_number or "", d.region or "", str(d.provision_count),
-            d.title + (f"  （{d.superseded_on.isoformat()} 起被新版本替代）" if d.superseded_on else "")
-            + (f"  ⚠{len(d.warnings)}" if d.warnings else ""))))
+            d.title + _replaced_note(d) + (f"  ⚠{len(d.warnings)}" if d.warnings else ""))))
     out.print(table)
     out.print(f"{len(documents)} documents")
+
+
+def _replaced_note(document: Document) -> str:
+    """When a document is no longer in force because a later version, or a text repealing it, took effect."""
+    if document.replaced_on is None:
+        return ""
+    how = "被新版本替代" if document.replaced_on == document.superseded_on else "废止"
+    return f"  （{document.replaced_on.isoformat()} 起{how}）"
 
 
 @app.command()

@@ -47,6 +47,15 @@ class Document:
     # The later version of the same text that ends this one, and the day it takes effect (set by the store)
     superseded_by: str | None = None
     superseded_on: date | None = None
+    # A later text that says it repeals this one ('《…》同时废止'), and the day it takes effect (set by the store)
+    repealed_by: str | None = None
+    repealed_on: date | None = None
+
+    @property
+    def replaced_on(self) -> date | None:
+        """The first day this document is no longer in force because a later version or a repeal took effect."""
+        days = [day for day in (self.superseded_on, self.repealed_on) if day]
+        return min(days) if days else None
 
     def summary(self) -> dict:
         """The `huiqi docs --json` contract: one flat object per document, stable keys."""
@@ -64,6 +73,8 @@ class Document:
             "effective_to": iso(self.effective_to),
             "superseded_by": self.superseded_by,
             "superseded_on": iso(self.superseded_on),
+            "repealed_by": self.repealed_by,
+            "repealed_on": iso(self.repealed_on),
             "category": self.category,
             "attachments": list(self.attachments),
             "source": self.source,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -82,10 +82,14 @@ class DocumentRow(Base):
     last_line: Mapped[int] = mapped_column(Integer)
     warnings: Mapped[list] = mapped_column(JSON)
     toc_title: Mapped[str | None] = mapped_column(Text)
-    # Set by the store, not the parser: the later version of the same text that ends this one (huiqi.versions)
+    # Set by the store, not the parser (huiqi.versions): the later version of the same text that ends this one, and
+    # the later text that repeals it
     version_key: Mapped[str | None] = mapped_column(Text, index=True)
     superseded_by: Mapped[str | None] = mapped_column(String(32))
     superseded_on: Mapped[date | None] = mapped_column(Date)
+    text_key: Mapped[str | None] = mapped_column(Text, index=True)
+    repealed_by: Mapped[str | None] = mapped_column(String(32))
+    repealed_on: Mapped[date | None] = mapped_column(Date)
 
 
 class ProvisionRow(Base):
@@ -106,6 +110,17 @@ class ProvisionRow(Base):
     depth: Mapped[int] = mapped_column(Integer)
 
 
+class RepealRow(Base):
+    """A text a document says it repeals ('《…》同时废止'), by title (its text key) and 文号: looked up both ways, for
+    either may arrive first."""
+
+    __tablename__ = "repeals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    title_key: Mapped[str] = mapped_column(Text, index=True)
+    doc_number: Mapped[str | None] = mapped_column(String(128))
+
+
 class VectorRow(Base):
     """A provision's dense embedding (optional: only when dense retrieval is on)."""
 
@@ -117,6 +132,9 @@ class VectorRow(Base):
 
 _DOCUMENT_FIELDS = ("title", "doc_number", "issuers", "date", "genre", "level", "region", "region_code",
                     "effective_from", "effective_to", "category", "attachments", "warnings", "toc_title")
+# What deciding whether one document ends another reads (huiqi.versions.Edition)
+_EDITION_COLUMNS = (DocumentRow.id, DocumentRow.title, DocumentRow.version_key, DocumentRow.region_code,
+                    DocumentRow.issuers, DocumentRow.date, DocumentRow.effective_from, DocumentRow.doc_number)
 _PROVISION_FIELDS = ("eid", "kind", "num", "heading", "text", "first_line", "last_line", "citation", "parent",
                      "depth")
 
@@ -143,7 +161,7 @@ def connect(url: str, read_only: bool = False) -> Engine:
                 cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
     if read_only:
-        if "superseded_by" not in {column["name"] for column in inspect(engine).get_columns("documents")}:
+        if {"superseded_by", "repealed_by"} - {column["name"] for column in inspect(engine).get_columns("documents")}:
             raise UnreadableFile(f"the library database {database} was made by an earlier huiqi and needs upgrading, "
                                  "which writes to it; open it once where it can be written (huiqi docs)")
         return engine
@@ -162,15 +180,31 @@ def connect(url: str, read_only: bool = False) -> Engine:
             connection.execute(text("ALTER TABLE sources ADD COLUMN parser VARCHAR(16)"))
     if "superseded_by" not in {column["name"] for column in inspect(engine).get_columns("documents")}:
         with Session(engine) as session, session.begin():  # a library made before versions were linked
-            for column in ("version_key TEXT", "superseded_by VARCHAR(32)", "superseded_on DATE"):
-                session.execute(text(f"ALTER TABLE documents ADD COLUMN {column}"))
-            keys = [{"id": doc_id, "version_key": versions.key(title)}
-                    for doc_id, title in session.execute(select(DocumentRow.id, DocumentRow.title))]
-            if keys:
-                session.execute(update(DocumentRow), keys)  # by primary key, in one statement run for each
-            session.execute(text("CREATE INDEX ix_documents_version_key ON documents (version_key)"))
+            _add_link_columns(session, "version_key", versions.key, ("superseded_by VARCHAR(32)", "superseded_on DATE"))
             _relink(session, None)
+    if "repealed_by" not in {column["name"] for column in inspect(engine).get_columns("documents")}:
+        with Session(engine) as session, session.begin():  # a library made before repeals were linked
+            _add_link_columns(session, "text_key", versions.text_key, ("repealed_by VARCHAR(32)", "repealed_on DATE"))
+            clauses = session.execute(select(ProvisionRow.document_id, ProvisionRow.text)
+                                      .where(ProvisionRow.text.contains("废止")))
+            texts: dict[str, list[str]] = {}
+            for doc_id, clause in clauses:
+                texts.setdefault(doc_id, []).append(clause)
+            _add_repeals(session, {doc_id: versions.repeals(found) for doc_id, found in texts.items()})
+            _relink_repeals(session, None)
     return engine
+
+
+def _add_link_columns(session: Session, key: str, key_of: Callable[[str], str], columns: tuple[str, ...]) -> None:
+    """Upgrade a library made before a kind of link: the documents gain the link's `columns` and the indexed
+    column `key`, filled with `key_of` each title."""
+    for column in (f"{key} TEXT", *columns):
+        session.execute(text(f"ALTER TABLE documents ADD COLUMN {column}"))
+    keys = [{"id": doc_id, key: key_of(title)}
+            for doc_id, title in session.execute(select(DocumentRow.id, DocumentRow.title))]
+    if keys:
+        session.execute(update(DocumentRow), keys)  # by primary key, in one statement run for each
+    session.execute(text(f"CREATE INDEX ix_documents_{key} ON documents ({key})"))
 
 
 @dataclass
@@ -178,16 +212,19 @@ class Written:
     """What a write changed beyond its own documents, for the search index to follow."""
 
     removed: list[str]  # the documents the source's earlier version had
-    # Other sources' documents that a version arriving or leaving ends on another day (or no longer ends)
+    # Other sources' documents that a version or a repealing text arriving or leaving ends on another day (or no
+    # longer ends)
     relinked: list[str] = field(default_factory=list)
     links: dict[str, versions.Link] = field(default_factory=dict)  # the new documents that later versions end
+    repeals: dict[str, versions.Link] = field(default_factory=dict)  # the new documents that later texts repeal
 
     def link(self, documents: list[Document]) -> None:
         """Give the documents written the links the store now holds for them."""
         for document in documents:
             if document.id in self.links:
-                document.superseded_by = self.links[document.id].superseded_by
-                document.superseded_on = self.links[document.id].superseded_on
+                document.superseded_by, document.superseded_on = self.links[document.id].by, self.links[document.id].on
+            if document.id in self.repeals:
+                document.repealed_by, document.repealed_on = self.repeals[document.id].by, self.repeals[document.id].on
 
 
 class Store:
@@ -210,17 +247,22 @@ class Store:
 
     def replace_source(self, parsed: ParsedSource, vectors: dict[tuple[str, str], bytes] | None = None) -> Written:
         """Write a parsed file, replacing any earlier version of the same file name, in one transaction, with the
-        links between versions of one text brought in step."""
+        links between versions of one text, and repeals, brought in step."""
         source = parsed.source
         scope = {(versions.key(d.title), d.region_code) for d in parsed.documents}
+        stated = {d.id: versions.repeals(p.text for p in d.provisions) for d in parsed.documents}
+        repeal_scope = ({versions.text_key(d.title) for d in parsed.documents}
+                        | {repeal.title_key for found in stated.values() for repeal in found})
         with Session(self.engine) as session, session.begin():
             old = session.scalar(select(SourceRow).where(SourceRow.name == source.name))
             old_ids: list[str] = []
             if old is not None:
-                old_rows = session.execute(select(DocumentRow.id, DocumentRow.version_key, DocumentRow.region_code)
+                old_rows = session.execute(select(DocumentRow.id, DocumentRow.version_key, DocumentRow.text_key,
+                                                  DocumentRow.region_code)
                                            .where(DocumentRow.source_id == old.id)).all()
                 old_ids = [row.id for row in old_rows]
                 scope |= {(row.version_key, row.region_code) for row in old_rows}
+                repeal_scope |= _repeal_scope(session, old_rows)
                 _delete_documents(session, old_ids)
                 session.delete(old)
                 session.flush()
@@ -231,6 +273,7 @@ class Store:
             session.flush()
             documents = [{"id": d.id, "source_id": row.id, "ordinal": i, "first_line": d.source_lines[0],
                           "last_line": d.source_lines[1], "version_key": versions.key(d.title),
+                          "text_key": versions.text_key(d.title),
                           **{f: getattr(d, f) for f in _DOCUMENT_FIELDS}}
                          for i, d in enumerate(parsed.documents)]
             if documents:
@@ -241,10 +284,13 @@ class Store:
                 session.execute(insert(ProvisionRow), provisions)
             if vectors:
                 session.execute(insert(VectorRow), _vector_rows(vectors))
+            _add_repeals(session, stated)
             changed, links = _relink(session, scope)
+            repealed, repeals = _relink_repeals(session, repeal_scope)
         new_ids = {d.id for d in parsed.documents}
-        return Written(old_ids, [doc_id for doc_id in changed if doc_id not in new_ids],
-                       {doc_id: link for doc_id, link in links.items() if doc_id in new_ids})
+        return Written(old_ids, [doc_id for doc_id in dict.fromkeys(changed + repealed) if doc_id not in new_ids],
+                       {doc_id: link for doc_id, link in links.items() if doc_id in new_ids},
+                       {doc_id: link for doc_id, link in repeals.items() if doc_id in new_ids})
 
     def add_vectors(self, vectors: dict[tuple[str, str], bytes]) -> None:
         if not vectors:
@@ -289,13 +335,16 @@ class Store:
             row = session.scalar(select(SourceRow).where(SourceRow.name == name))
             if row is None:
                 raise NotFound(f"no source named {name!r}; `huiqi sources` lists them")
-            rows = session.execute(select(DocumentRow.id, DocumentRow.version_key, DocumentRow.region_code)
+            rows = session.execute(select(DocumentRow.id, DocumentRow.version_key, DocumentRow.text_key,
+                                          DocumentRow.region_code)
                                    .where(DocumentRow.source_id == row.id)).all()
             ids = [document.id for document in rows]
+            repeal_scope = _repeal_scope(session, rows)
             _delete_documents(session, ids)
             session.delete(row)
             changed, _ = _relink(session, {(document.version_key, document.region_code) for document in rows})
-        return Written(ids, changed)
+            repealed, _ = _relink_repeals(session, repeal_scope)
+        return Written(ids, list(dict.fromkeys(changed + repealed)))
 
     def documents(self, source: str | None = None, limit: int | None = None, offset: int = 0) -> list[Document]:
         """A page of documents in source and reading order, each with its provision count (no provisions)."""
@@ -386,6 +435,7 @@ def _vector_rows(vectors: dict[tuple[str, str], bytes]) -> list[dict]:
 def _delete_documents(session: Session, ids: list[str]) -> None:
     if ids:
         session.execute(delete(VectorRow).where(VectorRow.document_id.in_(ids)))
+        session.execute(delete(RepealRow).where(RepealRow.document_id.in_(ids)))
         session.execute(delete(ProvisionRow).where(ProvisionRow.document_id.in_(ids)))
         session.execute(delete(DocumentRow).where(DocumentRow.id.in_(ids)))
 
@@ -393,9 +443,7 @@ def _delete_documents(session: Session, ids: list[str]) -> None:
 def _relink(session: Session, scope: set[tuple[str, str | None]] | None) -> tuple[list[str], dict[str, versions.Link]]:
     """Link anew the versions among the documents of these (version key, region code) pairs (None: all documents).
     Returns the ids whose link changed, and the links found."""
-    query = select(DocumentRow.id, DocumentRow.title, DocumentRow.version_key, DocumentRow.region_code,
-                   DocumentRow.issuers, DocumentRow.date, DocumentRow.effective_from, DocumentRow.superseded_by,
-                   DocumentRow.superseded_on)
+    query = select(*_EDITION_COLUMNS, DocumentRow.superseded_by, DocumentRow.superseded_on)
     if scope is not None:
         scope = {(version_key, region) for version_key, region in scope if region}  # no place: no versions
         if not scope:
@@ -403,23 +451,63 @@ def _relink(session: Session, scope: set[tuple[str, str | None]] | None) -> tupl
         query = query.where(DocumentRow.version_key.in_({version_key for version_key, _ in scope}))
     rows = [row for row in session.execute(query).all()
             if scope is None or (row.version_key, row.region_code) in scope]
-    links = versions.links(versions.Edition(row.id, row.title, row.region_code, tuple(row.issuers or ()),
-                                            row.effective_from or row.date) for row in rows)
+    links = versions.links(_edition(row) for row in rows)
+    return _write_links(session, rows, links, "superseded_by", "superseded_on"), links
+
+
+def _repeal_scope(session: Session, rows: list) -> set[str]:
+    """The text keys that documents leaving touch: their own, and those of the texts they repeal."""
+    stated = session.scalars(select(RepealRow.title_key).where(RepealRow.document_id.in_([row.id for row in rows])))
+    return {row.text_key for row in rows if row.text_key} | set(stated)
+
+
+def _add_repeals(session: Session, stated: dict[str, list[versions.Repeal]]) -> None:
+    rows = [{"document_id": doc_id, "title_key": repeal.title_key, "doc_number": repeal.doc_number}
+            for doc_id, found in stated.items() for repeal in found]
+    if rows:
+        session.execute(insert(RepealRow), rows)
+
+
+def _relink_repeals(session: Session, scope: set[str] | None) -> tuple[list[str], dict[str, versions.Link]]:
+    """Link anew the repeals of the documents of these text keys (None: all documents). Returns the ids whose link
+    changed, and the links found."""
+    query = select(*_EDITION_COLUMNS, DocumentRow.repealed_by, DocumentRow.repealed_on)
+    stated = select(RepealRow.title_key, RepealRow.doc_number, *_EDITION_COLUMNS).join(
+        DocumentRow, RepealRow.document_id == DocumentRow.id)
+    if scope is not None:
+        if not scope:
+            return [], {}
+        query = query.where(DocumentRow.text_key.in_(scope))
+        stated = stated.where(RepealRow.title_key.in_(scope))
+    rows = session.execute(query).all()
+    links = versions.repeal_links((_edition(row) for row in rows),
+                                  ((_edition(row), versions.Repeal(row.title_key, row.doc_number))
+                                   for row in session.execute(stated)))
+    return _write_links(session, rows, links, "repealed_by", "repealed_on"), links
+
+
+def _edition(row) -> versions.Edition:
+    return versions.Edition(row.id, row.title, row.region_code, tuple(row.issuers or ()),
+                            row.effective_from or row.date, row.doc_number)
+
+
+def _write_links(session: Session, rows: list, links: dict[str, versions.Link], by: str, on: str) -> list[str]:
+    """Store the links found in the columns `by` and `on` of the rows whose link changed; returns their ids."""
     changes = []
     for row in rows:
         link = links.get(row.id)
-        now = {"superseded_by": link.superseded_by if link else None,
-               "superseded_on": link.superseded_on if link else None}
-        if (now["superseded_by"], now["superseded_on"]) != (row.superseded_by, row.superseded_on):
+        now = {by: link.by if link else None, on: link.on if link else None}
+        if (now[by], now[on]) != (getattr(row, by), getattr(row, on)):
             changes.append({"id": row.id, **now})
     if changes:
         session.execute(update(DocumentRow), changes)
-    return [change["id"] for change in changes], links
+    return [change["id"] for change in changes]
 
 
 def _document(row: DocumentRow, source_name: str) -> Document:
     return Document(id=row.id, source=source_name, source_lines=(row.first_line, row.last_line),
                     superseded_by=row.superseded_by, superseded_on=row.superseded_on,
+                    repealed_by=row.repealed_by, repealed_on=row.repealed_on,
                     **{f: getattr(row, f) for f in _DOCUMENT_FIELDS})
 
 

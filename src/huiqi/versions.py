@@ -1,4 +1,4 @@
-"""Versions of one text: a later version ends the one before it.
+"""Versions of one text, and repeals: a later text ends an earlier one.
 
 公司法 as revised in 2023 is the same law as its 2018 text, and once the 2023 text takes effect the 2018 one is no
 longer in force, though nothing in the 2018 text says so. Two documents are versions of one text when they have
@@ -6,8 +6,15 @@ the same title (version notes such as （2018年修正） or （试行） aside)
 name their issuers, share one (two organs of a place may each issue a 实施意见 of that name). The version that
 takes effect later ends each earlier one the day before.
 
-The links follow from the library as it is, so they change as versions arrive and leave; the store keeps them
-in step in the same transaction as each write.
+A text may also end another of a different name in so many words: 增值税法 closes with '…《中华人民共和国增值税暂行
+条例》同时废止', so from the day it takes effect the 暂行条例 is no longer in force. Such a repeal names the texts it
+ends by title (and at times by 文号); a document of that title from the same place that took effect earlier is
+repealed the day the repealing text takes effect. A clause that ends part of a text ('《…》中关于…的规定同时废止') is
+no repeal of it, and a clause naming the text's own title speaks of its first version (工会法 2021 still says that
+the 1950 工会法 is repealed): ending earlier versions is the versions link's work.
+
+The links follow from the library as it is, so they change as texts arrive and leave; the store keeps them in
+step in the same transaction as each write.
 """
 
 from __future__ import annotations
@@ -20,10 +27,21 @@ from dataclasses import dataclass
 from datetime import date
 
 from huiqi import organs
+from huiqi import patterns as P
 
 # '（2018年修正）', '(2023修订)', '（试行）', '（2019年本）', '（2023年版）', anywhere in a title: an 印发 notice
 # quotes its 办法 with the note ('关于印发《…办法（试行）》的通知')
 _VERSION_NOTE = re.compile(r"[（(]\s*(?:\d{4}\s*年?\s*)?(?:修正|修订|修正本|修订本|修订版|版|本|试行|暂行)\s*[）)]")
+# '原《A》（苏府规〔2019〕3号）、《B》同时废止' closing a text, and '决定废止原…印发的《A》' in a notice that
+# repeals: the titles a text repeals, each with its 文号 where one is given. '《A》中关于…的规定同时废止' and
+# '废止《A》第三条' repeal only part of A, and are no repeal of it.
+_TITLES = r"((?:《[^《》]{2,80}》\s*(?:[（(][^（）()《》]{1,40}[）)])?\s*(?:[、，,]|以及|和|及|与)?\s*)+)"
+_REPEALED = re.compile(rf"{_TITLES}(?:都|均|也)?\s*同时废止|废止[^《》。；，]{{0,20}}{_TITLES}(?!\s*(?:第|中|的?有关))")
+_REPEALED_TITLE = re.compile(r"《([^《》]+)》\s*(?:[（(]([^（）()《》]{1,40})[）)])?")
+# '…关于印发《苏州市…办法》的通知': a repeal names the 办法 it issues ('原《苏州市…办法》同时废止'), or the notice with
+# the 办法's title in 〈〉
+_ISSUING = re.compile(r"关于(?:印发|转发|发布|颁布|公布)[^《〈》〉]{0,20}[《〈]([^《》〈〉]+)[》〉]"
+                      r"的(?:通知|公告|决定)")
 
 
 @dataclass(frozen=True)
@@ -35,14 +53,24 @@ class Edition:
     region_code: str | None
     issuers: tuple[str, ...]
     start: date | None  # the day it takes effect: its effective_from, else its date
+    doc_number: str | None = None
 
 
 @dataclass(frozen=True)
 class Link:
-    """The version that ends a document, and the day it takes effect (the document's last day is the day before)."""
+    """The version (or the repealing text) that ends a document, and the day it takes effect: the document's last day
+    is the day before."""
 
-    superseded_by: str
-    superseded_on: date
+    by: str
+    on: date
+
+
+@dataclass(frozen=True)
+class Repeal:
+    """A text that a document says it repeals: its title's `text_key`, and its 文号 where one is given."""
+
+    title_key: str
+    doc_number: str | None = None
 
 
 def key(title: str) -> str:
@@ -73,3 +101,48 @@ def _same_issuer(one: Edition, other: Edition) -> bool:
     if not one.issuers or not other.issuers:
         return True
     return bool({organs.canonical(name) for name in one.issuers} & {organs.canonical(name) for name in other.issuers})
+
+
+def text_key(title: str) -> str:
+    """The key a repeal names a text by: an 印发 notice by the text it issues, a law without the state's name
+    (《行政复议条例》 is 《中华人民共和国行政复议条例》), and version notes aside."""
+    issuing = _ISSUING.search(title)
+    return key(issuing.group(1) if issuing else title).removeprefix(organs.STATE_PREFIX)
+
+
+def repeals(texts: Iterable[str]) -> list[Repeal]:
+    """The texts a document's provisions say it repeals, each once."""
+    found: dict[Repeal, None] = {}
+    for text in texts:
+        for clause in _REPEALED.finditer(text):
+            for title, note in _REPEALED_TITLE.findall(clause.group(1) or clause.group(2)):
+                found[Repeal(text_key(title), P.normalise_doc_number(note) if note else None)] = None
+    return list(found)
+
+
+def repeal_links(editions: Iterable[Edition], repealing: Iterable[tuple[Edition, Repeal]]) -> dict[str, Link]:
+    """Each document a later text repeals → the first such text to take effect. `repealing` pairs each repealing
+    text with one repeal it states. The text's own title is left to `links` (its earlier versions), as are
+    documents of no known place or start."""
+    by_key: dict[str, list[tuple[Edition, Repeal]]] = defaultdict(list)
+    for repealer, repeal in repealing:
+        if repealer.region_code and repealer.start:
+            by_key[repeal.title_key].append((repealer, repeal))
+    found: dict[str, Link] = {}
+    for edition in editions:
+        if not edition.start:
+            continue
+        own = key(edition.title)
+        ends = [repealer for repealer, repeal in by_key.get(text_key(edition.title), ())
+                if repealer.region_code == edition.region_code and repealer.start > edition.start
+                and key(repealer.title) != own and _same_number(repeal.doc_number, edition.doc_number)]
+        if ends:
+            first = min(ends, key=lambda repealer: (repealer.start, repealer.id))
+            found[edition.id] = Link(first.id, first.start)
+    return found
+
+
+def _same_number(named: str | None, own: str | None) -> bool:
+    """A 文号 the repeal gives must be the document's, where the document has one."""
+    own = own and P.normalise_doc_number(own)
+    return not named or not own or named == own

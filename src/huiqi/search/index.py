@@ -25,7 +25,7 @@ from huiqi.records import Document, Provision
 from huiqi.search.query import rule_words, understand
 from huiqi.search.tokens import Segmenter, bigrams, hand_kept_terms, normalise
 
-SCHEMA_VERSION = "11"  # bump whenever what is indexed or embedded changes: an older index is then rebuilt
+SCHEMA_VERSION = "12"  # bump whenever what is indexed or embedded changes: an older index is then rebuilt
 # Field weights, fixed by reasoning rather than tuned to the evaluation set: the provision's own words count
 # most, the document title and headings above it tell what it is about, bigrams catch what segmentation misses.
 WORDS_BOOST, PATH_BOOST, GRAMS_BOOST = 1.0, 0.35, 0.3
@@ -345,7 +345,7 @@ class SearchIndex:
                    "citation": provision.citation, "text": provision.text or provision.heading,
                    "source": document.source, "source_lines": [provision.first_line, provision.last_line],
                    "match": [normalise(document.title), normalise(provision.text or provision.heading),
-                             _day(document.superseded_on)]}
+                             _day(document.replaced_on)]}
         doc = tantivy.Document()
         doc.add_text("doc_id", document.id)
         doc.add_text("source", document.source)
@@ -505,11 +505,12 @@ def _rerank(hits: list[Hit], matched: dict[tuple[str, str], list], words: list[s
     """Rerank by how many of the question's own words a hit (its document title and text) contains: BM25
     adds up evidence word by word, so one rare word repeated can outweigh a provision that answers the whole
     question; coordination (as classic Lucene did) rewards covering it. A hit whose text holds the kind of
-    answer the question asks for (an amount for 多少, a duration for 多久) gains a little more. A version of a text that
-    a later one has replaced by `day` ranks below it: the two say much the same, and the one in force is the answer."""
+    answer the question asks for (an amount for 多少, a duration for 多久) gains a little more. A document that a later
+    version of it, or a text that repeals it, has replaced by `day` ranks below: the two say much the same, and the one
+    in force is the answer."""
     for hit in hits:
-        title, text, superseded_on = matched[(hit.doc_id, hit.eid)]  # normalised when indexed
-        if superseded_on and superseded_on <= day:
+        title, text, replaced_on = matched[(hit.doc_id, hit.eid)]  # normalised when indexed
+        if replaced_on and replaced_on <= day:
             hit.score *= SUPERSEDED_WEIGHT
         if words:
             coverage = sum(1 for word in words if word in title or word in text) / len(words)
@@ -631,7 +632,8 @@ def _day_asked(filters: Filters | None) -> date:
 
 
 def _last_day(document: Document) -> int | None:
-    """The last day a document is in force: its own end, or the day before a later version of it takes effect."""
+    """The last day a document is in force: its own end, or the day before a later version of it, or a text that
+    repeals it, takes effect."""
     ends = [day for day in (document.effective_to,
-                            document.superseded_on and document.superseded_on - timedelta(days=1)) if day]
+                            document.replaced_on and document.replaced_on - timedelta(days=1)) if day]
     return _day(min(ends)) if ends else None
