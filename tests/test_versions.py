@@ -215,6 +215,12 @@ def test_a_repealed_text_is_out_of_force_from_the_day_its_repeal_takes_effect(tm
 
     listing = CliRunner().invoke(app, ["docs", "--home", str(tmp_path / "home")], env={"COLUMNS": "200"}).stdout
     assert "中华人民共和国某某暂行条例  （2026-01-01 起废止）" in listing
+    # a hit says when its document ceased to be in force, and what replaced it
+    hits = {hit.source: hit.to_dict() for hit in library.search("某某货物 纳税人").hits}
+    assert (hits["old.md"]["replaced_by"], hits["old.md"]["replaced_on"]) == (summary["law.md"]["id"], "2026-01-01")
+    assert "replaced_on" not in hits["law.md"]
+    found_now = CliRunner().invoke(app, ["search", "某某货物", "--home", str(tmp_path / "home")], env={"COLUMNS": "200"})
+    assert "第一条  （2026-01-01 起失效）" in found_now.stdout
 
     library.remove("law.md")  # the 暂行条例 is in force again
     assert found("2026-06-01") == ["old.md"]

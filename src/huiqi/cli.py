@@ -307,7 +307,8 @@ def search(words: Annotated[list[str] | None, typer.Argument(metavar="QUERY", he
         return
     for rank, hit in enumerate(result.hits, start=1):
         text = hit.text.replace("\n", " ")
-        say((f"{rank}. {hit.citation}", "bold"),
+        replaced = f"  （{hit.replaced_on} 起失效）" if hit.replaced_on else ""  # a later version or a repeal ends it
+        say((f"{rank}. {hit.citation}", "bold"), (replaced, "yellow"),
             (f"  {hit.source}:{hit.source_lines[0]}-{hit.source_lines[1]}  score {hit.score:.1f}", "dim"))
         say(f"   {text[:120]}{'…' if len(text) > 120 else ''}")
         if hit.related:  # the first few; --json lists them all

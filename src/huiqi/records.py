@@ -57,6 +57,17 @@ class Document:
         days = [day for day in (self.superseded_on, self.repealed_on) if day]
         return min(days) if days else None
 
+    @property
+    def replaced_by(self) -> str | None:
+        """The later version, or the repealing text, that took effect on `replaced_on`."""
+        if self.replaced_on is None:
+            return None
+        return self.superseded_by if self.superseded_on == self.replaced_on else self.repealed_by
+
+    def replacement(self) -> dict:
+        """What a search hit from this document says of its replacement: nothing while none is known."""
+        return {"replaced_by": self.replaced_by, "replaced_on": iso(self.replaced_on)} if self.replaced_on else {}
+
     def summary(self) -> dict:
         """The `huiqi docs --json` contract: one flat object per document, stable keys."""
         return {

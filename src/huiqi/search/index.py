@@ -102,12 +102,17 @@ class Hit:
     score: float
     source: str
     source_lines: list[int]
+    # The later version, or the repealing text, that ends the hit's document, and the day it takes effect (YYYY-MM-DD)
+    replaced_by: str | None = None
+    replaced_on: str | None = None
     related: list[dict] = field(default_factory=list)  # other hits in the same document, when grouped
 
     def to_dict(self) -> dict:
+        """The documented hit; replaced_by and replaced_on where the document is replaced, related where grouped."""
         data = asdict(self)
-        if not self.related:
-            data.pop("related")
+        for name in ("replaced_by", "replaced_on", "related"):
+            if not data[name]:
+                data.pop(name)
         data["score"] = round(self.score, 4)
         return data
 
@@ -344,6 +349,7 @@ class SearchIndex:
         payload = {"doc_id": document.id, "doc_title": document.title, "eid": provision.eid,
                    "citation": provision.citation, "text": provision.text or provision.heading,
                    "source": document.source, "source_lines": [provision.first_line, provision.last_line],
+                   **document.replacement(),
                    "match": [normalise(document.title), normalise(provision.text or provision.heading),
                              _day(document.replaced_on)]}
         doc = tantivy.Document()
