@@ -143,11 +143,14 @@ def test_the_texts_a_document_repeals_are_read_from_its_closing_clauses():
         Repeal("苏州市企业研发费用补助办法", "苏府规字〔2019〕3号"), Repeal("苏州市人才办法"), Repeal("苏州市某某规定")]
     assert repeals(["经研究，决定废止原国家安全监管总局印发的《关于在高危行业推进安全生产责任保险的指导意见》（安监总办〔2009〕140号）。"]
                    ) == [Repeal("关于在高危行业推进安全生产责任保险的指导意见", "安监总办〔2009〕140号")]
+    assert repeals(["《自然资源部关于某某工作的通知》(自然资发〔2022〕129号)自本文印发之日起不再执行。",
+                    "原《某某补贴办法》停止执行。"]) == [Repeal("自然资源部关于某某工作的通知", "自然资发〔2022〕129号"),
+                                                      Repeal("某某补贴办法")]
     # a notice is named by the text it issues, as the library files it either way
     assert repeals(["《财政部关于印发〈某某资金管理办法〉的通知》同时废止。"]) == [Repeal("某某资金管理办法")]
     assert text_key("苏州市人民政府关于印发《苏州市某某办法（试行）》的通知") == text_key("苏州市某某办法") == "苏州市某某办法"
     # part of a text is no repeal of it; nor is a title that merely follows the word
-    assert repeals(["《某某办法》中关于总会计师的规定同时废止。", "《某某条例》第三条同时废止。", "决定废止《甲办法》第三条。",
+    assert repeals(["《某某办法》中关于总会计师的规定同时废止。", "《某某条例》第三条同时废止。", "决定废止《甲办法》第三条。", "《丙办法》第五条自2024年1月1日起不再执行。",
                     "本规定施行后，以前的规定同时废止。《乙规定》与本规定不一致的，以本规定为准。"]) == []
 
 

@@ -28,6 +28,7 @@ from sqlalchemy import (
     func,
     insert,
     inspect,
+    or_,
     select,
     text,
     tuple_,
@@ -185,8 +186,8 @@ def connect(url: str, read_only: bool = False) -> Engine:
     if "repealed_by" not in {column["name"] for column in inspect(engine).get_columns("documents")}:
         with Session(engine) as session, session.begin():  # a library made before repeals were linked
             _add_link_columns(session, "text_key", versions.text_key, ("repealed_by VARCHAR(32)", "repealed_on DATE"))
-            clauses = session.execute(select(ProvisionRow.document_id, ProvisionRow.text)
-                                      .where(ProvisionRow.text.contains("废止")))
+            saying = or_(*(ProvisionRow.text.contains(word) for word in versions.REPEAL_WORDS))
+            clauses = session.execute(select(ProvisionRow.document_id, ProvisionRow.text).where(saying))
             texts: dict[str, list[str]] = {}
             for doc_id, clause in clauses:
                 texts.setdefault(doc_id, []).append(clause)

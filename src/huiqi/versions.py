@@ -32,11 +32,13 @@ from huiqi import patterns as P
 # '（2018年修正）', '(2023修订)', '（试行）', '（2019年本）', '（2023年版）', anywhere in a title: an 印发 notice
 # quotes its 办法 with the note ('关于印发《…办法（试行）》的通知')
 _VERSION_NOTE = re.compile(r"[（(]\s*(?:\d{4}\s*年?\s*)?(?:修正|修订|修正本|修订本|修订版|版|本|试行|暂行)\s*[）)]")
-# '原《A》（苏府规〔2019〕3号）、《B》同时废止' closing a text, and '决定废止原…印发的《A》' in a notice that
-# repeals: the titles a text repeals, each with its 文号 where one is given. '《A》中关于…的规定同时废止' and
-# '废止《A》第三条' repeal only part of A, and are no repeal of it.
+# The titles a text repeals, each with its 文号 where one is given: '原《A》（苏府规〔2019〕3号）、《B》同时废止' (or
+# '…自本通知印发之日起不再执行') closing a text, and '决定废止原…印发的《A》' in a notice that repeals.
+# '《A》中关于…的规定同时废止' and '废止《A》第三条' repeal only part of A, and are no repeal of it.
 _TITLES = r"((?:《[^《》]{2,80}》\s*(?:[（(][^（）()《》]{1,40}[）)])?\s*(?:[、，,]|以及|和|及|与)?\s*)+)"
-_REPEALED = re.compile(rf"{_TITLES}(?:都|均|也)?\s*同时废止|废止[^《》。；，]{{0,20}}{_TITLES}(?!\s*(?:第|中|的?有关))")
+_REPEALED = re.compile(rf"{_TITLES}(?:都|均|也)?\s*(?:同时废止|(?:自[^《》。；，]{{2,20}}之日起)?\s*(?:不再|停止)执行)"
+                       rf"|废止[^《》。；，]{{0,20}}{_TITLES}(?!\s*(?:第|中|的?有关))")
+REPEAL_WORDS = ("废止", "不再执行", "停止执行")  # a provision that repeals says one of them
 _REPEALED_TITLE = re.compile(r"《([^《》]+)》\s*(?:[（(]([^（）()《》]{1,40})[）)])?")
 # '…关于印发《苏州市…办法》的通知': a repeal names the 办法 it issues ('原《苏州市…办法》同时废止'), or the notice with
 # the 办法's title in 〈〉
