@@ -149,9 +149,40 @@ def test_the_texts_a_document_repeals_are_read_from_its_closing_clauses():
     # a notice is named by the text it issues, as the library files it either way
     assert repeals(["《财政部关于印发〈某某资金管理办法〉的通知》同时废止。"]) == [Repeal("某某资金管理办法")]
     assert text_key("苏州市人民政府关于印发《苏州市某某办法（试行）》的通知") == text_key("苏州市某某办法") == "苏州市某某办法"
-    # part of a text is no repeal of it; nor is a title that merely follows the word
-    assert repeals(["《某某办法》中关于总会计师的规定同时废止。", "《某某条例》第三条同时废止。", "决定废止《甲办法》第三条。", "《丙办法》第五条自2024年1月1日起不再执行。",
+    # a list may name when and by whom each was issued, and a 文号 may hold brackets of its own
+    assert repeals(["《中华人民共和国某甲税法》和1993年12月13日国务院发布的《中华人民共和国某乙暂行条例》同时废止。",
+                    "根据《中华人民共和国立法法》，《某丙办法》(苏府规（2019）3号)即行废止。"]) == [
+        Repeal("某甲税法"), Repeal("某乙暂行条例"), Repeal("某丙办法", "苏府规〔2019〕3号")]
+    # part of a text is no repeal of it; nor is a title that merely follows the word, nor one naming no one text
+    assert repeals(["《某某办法》中关于总会计师的规定同时废止。", "《某某条例》第三条同时废止。", "决定废止《甲办法》第三条。",
+                    "《丙办法》第五条自2024年1月1日起不再执行。", "决定废止《甲办法》（苏府规〔2019〕3号）第三条。",
+                    "决定废止《甲办法》和《乙办法》中的第三条。", "不得随意废止《甲办法》确定的补助标准。",
+                    "有关部门废止《甲办法》的，应当及时公告。", "本办法的制定、修改和废止《立法法》另有规定的，从其规定。",
+                    "《实施细则》同时废止。", "《甲办法》废止后，按照本办法执行。",
                     "本规定施行后，以前的规定同时废止。《乙规定》与本规定不一致的，以本规定为准。"]) == []
+    # titles a repeal names are compared without their punctuation and quotation marks
+    assert text_key("最高人民法院关于审理偷税、抗税刑事案件具体应用法律若干问题的解释") == text_key(
+        "最高人民法院关于审理偷税抗税刑事案件具体应用法律若干问题的解释")
+    assert text_key("最高人民法院关于适用〈中华人民共和国行政诉讼法〉若干问题的解释") == text_key(
+        "最高人民法院关于适用《中华人民共和国行政诉讼法》若干问题的解释")
+    assert text_key("财政部关于印发‹某某资金管理办法>的通知") == text_key("某某资金管理办法")
+
+
+def test_a_long_list_of_titles_is_read_in_linear_time():
+    import signal
+
+    def too_slow(*_):
+        raise TimeoutError("reading repeals took exponential time")
+
+    listed = "引用文件：\n" + "\n".join(f"《某某第{n}技术规范》" for n in range(60)) + "\n"
+    previous = signal.signal(signal.SIGALRM, too_slow)
+    signal.alarm(30)  # a hang guard, not a timing: the list is read in milliseconds, exponentially in hours
+    try:
+        assert repeals([listed + "本导则自发布之日起实施。", listed.replace("\n", "  ") + "制定。"]) == []
+        assert len(repeals([listed.replace("\n", "、").rstrip("、") + "同时废止。"])) == 60
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def repealing(doc_id: str, start: date, *found: Repeal, title: str = "中华人民共和国某某税法",
