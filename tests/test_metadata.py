@@ -315,3 +315,30 @@ def test_a_date_printed_with_a_title_that_names_no_event_is_not_its_issue():
     document = one_document("关于做好某某工作的通知\n（2023年12月29日印发，自2024年1月1日起施行，有效期至2025年12月31日）\n"
                             "一、做好某某工作。")
     assert (document.date, document.effective_from) == (date(2023, 12, 29), date(2024, 1, 1))
+
+
+def test_a_file_holding_one_undated_text_is_dated_by_its_name(tmp_path):
+    from huiqi import Library
+    from huiqi.parse import _date_from_name
+
+    text = "# 最高人民法院关于某某纠纷案件适用法律若干问题的解释\n\n<!-- INFO END -->\n\n第一条 某某纠纷案件由中级人民法院管辖。\n"
+    (tmp_path / "某某解释(2015-04-22).md").write_text(text, encoding="utf-8")
+    library = Library(tmp_path / "home")
+    library.ingest([tmp_path / "某某解释(2015-04-22).md"])
+    document = library.documents()[0]
+    assert document.date == date(2015, 4, 22)
+    assert "date 2015-04-22 taken from the file name: the text prints none" in document.warnings
+
+    def dated(name: str, *days: date | None) -> list[date | None]:
+        documents = [one_document("国务院关于某某工作的通知\n各省人民政府：\n一、做好某某工作。")
+                     for _ in days]
+        for document, day in zip(documents, days, strict=True):
+            document.date = day
+        _date_from_name(documents, name)
+        return [document.date for document in documents]
+
+    assert dated("汇编_20240101.txt", None, None) == [None, None]  # a compilation's date is not its texts'
+    assert dated("某某通知_20240101.txt", date(2023, 5, 6)) == [date(2023, 5, 6)]  # the text's own date stands
+    assert dated("某某通知_20240101.txt", None) == [date(2024, 1, 1)]
+    assert dated("某某通知(2023-13-45).md", None) == [None]
+    assert dated("某某通知2024.md", None) == [None]

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date
+from pathlib import PurePath
 
 from huiqi import layout as layout_
 from huiqi import metadata, provisions, regions
@@ -23,7 +26,8 @@ from huiqi.split import DocumentSpan, split
 # 5: a revised law is dated by its latest revision and a 施行 line printed with its title; event lines in more forms
 #    (several joined by 根据, after a subtitle); a licence's 有效期 is not the document's; legislation filed alone
 #    whose title names no place is national.
-PARSER_VERSION = "5"
+# 6: a file holding one text whose text prints no date is dated by its name ('…(2015-04-22).md').
+PARSER_VERSION = "6"
 
 
 @dataclass
@@ -38,6 +42,7 @@ def parse_source(source: SourceText) -> ParsedSource:
     parsed = [_parse(span, source.name) for span in compilation.documents]
     _settle_regions(parsed, compilation.title)
     documents = [document for document, _hint in parsed]
+    _date_from_name(documents, source.name)
     _assign_ids(documents, source.name)
     return ParsedSource(source, compilation.title, documents)
 
@@ -108,6 +113,25 @@ def _national_by_title(document: Document, place: regions.Region | None) -> bool
     """A piece of legislation alone, with no issuer and no place around it, whose title names no place, is national
     (保障中小企业款项支付条例)."""
     return place is None and document.genre in _LEGISLATION and regions.locate(document.title) is None
+
+
+# A file named with a date, as law databases name their exports ('公司法(2023-12-29).md', '…_20231229.txt')
+_NAMED_DATE = re.compile(r"[(（\[【_\s-]((?:19|20)\d{2})-?(\d{2})-?(\d{2})[)）\]】]?$")
+
+
+def _date_from_name(documents: list[Document], source_name: str) -> None:
+    """A file holding one text that prints no date of its own takes the date its name gives (the day the publisher
+    dates it, 公布 for a law), rather than none: undated, it would pass every date filter and start no version. A
+    compilation's name dates the compilation, not each text in it."""
+    named = _NAMED_DATE.search(PurePath(source_name).stem)
+    if len(documents) != 1 or documents[0].date or not named:
+        return
+    try:
+        day = date(*(int(part) for part in named.groups()))
+    except ValueError:  # '(2023-13-45)'
+        return
+    documents[0].date = day
+    documents[0].warnings.append(f"date {day} taken from the file name: the text prints none")
 
 
 def _assign_ids(documents: list[Document], source_name: str) -> None:
