@@ -327,7 +327,7 @@ def test_a_file_holding_one_undated_text_is_dated_by_its_name(tmp_path):
     library.ingest([tmp_path / "某某解释(2015-04-22).md"])
     document = library.documents()[0]
     assert document.date == date(2015, 4, 22)
-    assert "date 2015-04-22 taken from the file name: the text prints none" in document.warnings
+    assert "date 2015-04-22 taken from the file name: none was read from the text" in document.warnings
 
     def dated(name: str, *days: date | None) -> list[date | None]:
         documents = [one_document("国务院关于某某工作的通知\n各省人民政府：\n一、做好某某工作。")
@@ -342,3 +342,7 @@ def test_a_file_holding_one_undated_text_is_dated_by_its_name(tmp_path):
     assert dated("某某通知_20240101.txt", None) == [date(2024, 1, 1)]
     assert dated("某某通知(2023-13-45).md", None) == [None]
     assert dated("某某通知2024.md", None) == [None]
+    numbered = one_document("国务院关于某某工作的通知\n国发〔2008〕3号\n各省人民政府：\n一、做好某某工作。")
+    numbered.date = None
+    _date_from_name([numbered], "某某通知(2009-03-29).md")
+    assert numbered.date is None  # its 文号 says it was issued in 2008

@@ -10,9 +10,10 @@ import pytest
 
 from huiqi import Library
 from huiqi.errors import UnreadableFile
+from huiqi.repeals import repeals
 from huiqi.search import Filters
 from huiqi.store import Store
-from huiqi.versions import Edition, Link, Repeal, key, links, repeal_links, repeals, text_key
+from huiqi.versions import Edition, Link, Repeal, key, links, repeal_links, text_key
 
 
 def edition(doc_id: str, start: date | None, title: str = "中华人民共和国公司法", region: str | None = "100000",
@@ -168,6 +169,37 @@ def test_the_texts_a_document_repeals_are_read_from_its_closing_clauses():
     assert text_key("财政部关于印发‹某某资金管理办法>的通知") == text_key("某某资金管理办法")
 
 
+@pytest.mark.parametrize(("text", "titles"), [
+    ("根据《立法法》和《甲条例》，《乙办法》即行废止。", ["乙办法"]),  # texts cited as a ground
+    ("根据国务院发布的《甲条例》，《乙办法》同时废止。", ["乙办法"]),
+    ("为贯彻落实《甲条例》，经市政府研究，《乙办法》同时废止。", ["乙办法"]),
+    ("《甲办法》与本办法不一致的，以本办法为准，《乙办法》同时废止。", ["乙办法"]),
+    ("决定废止《甲办法》和修改《乙办法》。", []),  # all of a decided list, or none
+    ("鉴于《甲条例》废止，本办法相应修改。", []),  # a repeal spoken of
+    ("制定机关应当对《甲办法》予以废止，", []),
+    ("《乙办法》规定：“《甲办法》同时废止。”", []),  # quoted
+    ("将第三十条修改为：“本办法自2020年起施行，《甲条例》同时废止。”", []),
+    ("《甲办法》（第三条）同时废止。", []),  # part of it
+    ("决定废止《甲办法》（第五条至第八条）。", []),
+    ("《甲办法》《乙办法》同时废止。", ["甲办法", "乙办法"]),  # GB/T 15834 lists titles without a comma
+    ("决定废止《甲办法》《乙办法》。", ["甲办法", "乙办法"]),
+    ("1960年2月11日国务院批准、交通部发布的《机动车管理办法》，1988年3月9日国务院发布的《中华人民共和国道路交通管理条例》，"
+     "同时废止。", ["机动车管理办法", "道路交通管理条例"]),  # 道路交通安全法实施条例
+    ("《苏州市乙办法》（苏府〔2020〕4号）等文件同时废止。", ["苏州市乙办法"]),
+    ("《甲办法》（苏府〔2020〕4号），自2024年1月1日起废止。", ["甲办法"]),
+    ("《甲办法》及其实施细则同时废止。", ["甲办法"]),
+    ("国务院决定废止下列行政法规：一、《甲条例》（1987年4月21日国务院发布）；二、《乙条例》（1990年发布）。",
+     ["甲条例", "乙条例"]),
+])
+def test_what_a_repeal_clause_names(text, titles):
+    assert [repeal.title_key for repeal in repeals([text])] == titles
+
+
+def test_a_decision_may_list_what_it_repeals_in_the_provisions_after_it():
+    assert repeals(["国务院决定废止下列行政法规：", "《甲条例》（1987年4月21日国务院发布）；", "《乙条例》（1990年发布）。",
+                    "本决定自公布之日起施行。《丙条例》的规定不变。"]) == [Repeal("甲条例"), Repeal("乙条例")]
+
+
 def test_a_long_list_of_titles_is_read_in_linear_time():
     import signal
 
@@ -180,6 +212,9 @@ def test_a_long_list_of_titles_is_read_in_linear_time():
     try:
         assert repeals([listed + "本导则自发布之日起实施。", listed.replace("\n", "  ") + "制定。"]) == []
         assert len(repeals([listed.replace("\n", "、").rstrip("、") + "同时废止。"])) == 60
+        # many clauses in one sentence, and long runs of spaces the cleaner leaves: quadratic once
+        assert len(repeals(["，".join(f"《苏州市第{n}号某某管理办法》予以废止" for n in range(4000))])) == 4000
+        assert repeals(["\u200a" * 80_000 + "同时废止", "决定废止《甲办法》第三条，" * 8000, "《" * 80_000]) == []
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)

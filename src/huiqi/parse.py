@@ -126,12 +126,16 @@ def _date_from_name(documents: list[Document], source_name: str) -> None:
     named = _NAMED_DATE.search(PurePath(source_name).stem)
     if len(documents) != 1 or documents[0].date or not named:
         return
+    document = documents[0]
     try:
         day = date(*(int(part) for part in named.groups()))
     except ValueError:  # '(2023-13-45)'
         return
-    documents[0].date = day
-    documents[0].warnings.append(f"date {day} taken from the file name: the text prints none")
+    numbered = re.search(r"〔(\d{4})〕", document.doc_number or "")
+    if numbered and int(numbered.group(1)) != day.year:  # 劳社部发〔2008〕3号 was not issued in 2009
+        return
+    document.date = day
+    document.warnings.append(f"date {day} taken from the file name: none was read from the text")
 
 
 def _assign_ids(documents: list[Document], source_name: str) -> None:

@@ -38,7 +38,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from huiqi import parse, versions
+from huiqi import parse, repeals, versions
 from huiqi.errors import NotFound, UnreadableFile
 from huiqi.parse import ParsedSource
 from huiqi.records import Document, Provision
@@ -186,12 +186,12 @@ def connect(url: str, read_only: bool = False) -> Engine:
     if "repealed_by" not in {column["name"] for column in inspect(engine).get_columns("documents")}:
         with Session(engine) as session, session.begin():  # a library made before repeals were linked
             _add_link_columns(session, "text_key", versions.text_key, ("repealed_by VARCHAR(32)", "repealed_on DATE"))
-            saying = or_(*(ProvisionRow.text.contains(word) for word in versions.REPEAL_WORDS))
+            saying = or_(*(ProvisionRow.text.contains(word) for word in repeals.REPEAL_WORDS))
             clauses = session.execute(select(ProvisionRow.document_id, ProvisionRow.text).where(saying))
             texts: dict[str, list[str]] = {}
             for doc_id, clause in clauses:
                 texts.setdefault(doc_id, []).append(clause)
-            _add_repeals(session, {doc_id: versions.repeals(found) for doc_id, found in texts.items()})
+            _add_repeals(session, {doc_id: repeals.repeals(found) for doc_id, found in texts.items()})
             _relink_repeals(session, None)
     return engine
 
@@ -251,7 +251,7 @@ class Store:
         links between versions of one text, and repeals, brought in step."""
         source = parsed.source
         scope = {(versions.key(d.title), d.region_code) for d in parsed.documents}
-        stated = {d.id: versions.repeals(p.text for p in d.provisions) for d in parsed.documents}
+        stated = {d.id: repeals.repeals(p.text for p in d.provisions) for d in parsed.documents}
         repeal_scope = ({versions.text_key(d.title) for d in parsed.documents}
                         | {repeal.title_key for found in stated.values() for repeal in found})
         with Session(self.engine) as session, session.begin():
@@ -287,11 +287,11 @@ class Store:
                 session.execute(insert(VectorRow), _vector_rows(vectors))
             _add_repeals(session, stated)
             changed, links = _relink(session, scope)
-            repealed, repeals = _relink_repeals(session, repeal_scope)
+            repealed, repeal_links = _relink_repeals(session, repeal_scope)
         new_ids = {d.id for d in parsed.documents}
         return Written(old_ids, [doc_id for doc_id in dict.fromkeys(changed + repealed) if doc_id not in new_ids],
                        {doc_id: link for doc_id, link in links.items() if doc_id in new_ids},
-                       {doc_id: link for doc_id, link in repeals.items() if doc_id in new_ids})
+                       {doc_id: link for doc_id, link in repeal_links.items() if doc_id in new_ids})
 
     def add_vectors(self, vectors: dict[tuple[str, str], bytes]) -> None:
         if not vectors:

@@ -32,24 +32,6 @@ from huiqi import patterns as P
 # '（2018年修正）', '(2023修订)', '（试行）', '（2019年本）', '（2023年版）', anywhere in a title: an 印发 notice
 # quotes its 办法 with the note ('关于印发《…办法（试行）》的通知')
 _VERSION_NOTE = re.compile(r"[（(]\s*(?:\d{4}\s*年?\s*)?(?:修正|修订|修正本|修订本|修订版|版|本|试行|暂行)\s*[）)]")
-# The titles a text repeals, each with its 文号 where one is given: '原《A》（苏府规〔2019〕3号）、《B》同时废止' (or
-# '…自本通知印发之日起不再执行') closing a text, and '决定废止原…印发的《A》' in a notice that repeals. The titles must
-# be listed together ('、', '和1993年…发布的'): '《A》中关于…的规定同时废止' and '决定废止《A》第三条' repeal only part
-# of A, and '根据《立法法》' cites a text, repealing nothing. Read with plain patterns and a walk along the list,
-# never one pattern of repeated optional parts: those take exponential time on a long list of titles.
-_NOTE = r"[（(](?:[^（）()《》]|[（(][^（）()《》]{0,12}[）)]){1,40}[）)]"  # '(苏府规（2019）3号)' too
-_TITLE = re.compile(rf"《((?:[^《》]|《[^《》]{{0,60}}》){{2,80}})》\s*({_NOTE})?")
-_JOINED = re.compile(r"\s*(?:、|，|,|和|及|与|以及)[^《》。；]{0,40}")  # between two titles of one list
-_CITED = re.compile(r"(?:根据|依据|依照|按照|参照|对照)\s*$")
-_CLOSING = re.compile(r"(?:都|均|也)?\s*(?:自[^《》。；，]{2,20}起\s*)?"
-                      r"(?:(?:同时|即行|予以)?废止|(?:同时)?(?:不再|停止)执行|同时失效)(?=[。；，,\s]|$)")
-_DECIDED = re.compile(r"决定(?:予以)?废止[^《》。；，]{0,20}")
-_SENTENCE_MARKS = "。；\n"
-_SENTENCE_END = re.compile(f"[{_SENTENCE_MARKS}]")
-_LIST_END = re.compile(r"\s*(?:等[^《》。；]{0,12})?")  # '决定废止《A》、《B》等2件文件'
-_GENERIC = re.compile(r"(?:实施|管理|暂行|试行|若干|有关|具体|问题|的)*"
-                      r"(?:条例|办法|规定|细则|规则|意见|通知|决定|解释|方案|措施)?")  # '《实施细则》': no one text
-REPEAL_WORDS = ("废止", "不再执行", "停止执行", "失效")  # a provision that repeals says one of them
 # '…关于印发《苏州市…办法》的通知': a repeal names the 办法 it issues ('原《苏州市…办法》同时废止'), or the notice with
 # the 办法's title in 〈〉
 _ISSUING = re.compile(r"关于(?:印发|转发|发布|颁布|公布)[^《〈》〉<>‹›]{0,20}[《〈<‹]([^《》〈〉<>‹›]+)[》〉>›]"
@@ -122,51 +104,6 @@ def text_key(title: str) -> str:
     (《…偷税、抗税…》 is …偷税抗税…; 《…适用〈行政诉讼法〉…》 is …适用《行政诉讼法》…)."""
     issuing = _ISSUING.search(title)
     return _MARKS.sub("", key(issuing.group(1) if issuing else title)).removeprefix(organs.STATE_PREFIX)
-
-
-def repeals(texts: Iterable[str]) -> list[Repeal]:
-    """The texts a document's provisions say it repeals, each once."""
-    found: dict[Repeal | None, None] = {}
-    for text in texts:
-        for clause in _CLOSING.finditer(text):
-            start = max(text.rfind(mark, 0, clause.start()) for mark in _SENTENCE_MARKS) + 1
-            titles = _listed(text[start:clause.start()], from_end=True)
-            found.update(dict.fromkeys(_repeal(title) for title in titles))
-        for decision in _DECIDED.finditer(text):
-            end = _SENTENCE_END.search(text, decision.end())
-            sentence = text[decision.end():end.start() if end else len(text)]
-            titles = _listed(sentence, from_end=False)
-            if titles and _LIST_END.fullmatch(sentence[titles[-1].end():]):
-                found.update(dict.fromkeys(_repeal(title) for title in titles))
-    return [repeal for repeal in found if repeal is not None]
-
-
-def _listed(sentence: str, from_end: bool) -> list[re.Match]:
-    """The titles listed together at the end of `sentence` (or at its start), in reading order."""
-    titles = list(_TITLE.finditer(sentence))
-    if from_end:
-        titles.reverse()
-    if not titles or (sentence[titles[0].end():] if from_end else sentence[:titles[0].start()]).strip():
-        return []
-    listed: list[re.Match] = []
-    for title in titles:
-        if listed:
-            left, right = (title, listed[-1]) if from_end else (listed[-1], title)
-            if not _JOINED.fullmatch(sentence[left.end():right.start()]):
-                break
-        if _CITED.search(sentence, max(0, title.start() - 6), title.start()):
-            break
-        listed.append(title)
-    return listed[::-1] if from_end else listed
-
-
-def _repeal(title: re.Match) -> Repeal | None:
-    """None for a title that names no one text ('《实施细则》同时废止' means the repealing text's own 细则)."""
-    name, note = title.groups()
-    named = text_key(name)
-    if _GENERIC.fullmatch(named):
-        return None
-    return Repeal(named, P.normalise_doc_number(note) if note else None)
 
 
 def repeal_links(editions: Iterable[Edition], repealing: Iterable[tuple[Edition, Repeal]]) -> dict[str, Link]:
