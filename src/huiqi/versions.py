@@ -7,11 +7,11 @@ name their issuers, share one (two organs of a place may each issue a 实施意�
 takes effect later ends each earlier one the day before.
 
 A text may also end another of a different name in so many words: 增值税法 closes with '…《中华人民共和国增值税暂行
-条例》同时废止', so from the day it takes effect the 暂行条例 is no longer in force. Such a repeal names the texts it
-ends by title (and at times by 文号); a document of that title from the same place that took effect earlier is
-repealed the day the repealing text takes effect. A clause that ends part of a text ('《…》中关于…的规定同时废止') is
-no repeal of it, and a clause naming the text's own title speaks of its first version (工会法 2021 still says that
-the 1950 工会法 is repealed): ending earlier versions is the versions link's work.
+条例》同时废止', so from the day it takes effect the 暂行条例 is no longer in force. Such a repeal (read by
+huiqi.repeals) names the texts it ends by title and at times by 文号; a document of that title from the same place
+that took effect earlier is repealed the day the repealing text takes effect. A clause naming the text's own title
+speaks of its first version (工会法 2021 still says that the 1950 工会法 is repealed): ending earlier versions is
+the versions link's work.
 
 The links follow from the library as it is, so they change as texts arrive and leave; the store keeps them in
 step in the same transaction as each write.

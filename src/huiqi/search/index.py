@@ -39,7 +39,7 @@ RERANK_DEPTH = 50  # hits reranked by coverage of the question's words
 COVERAGE_WEIGHT = 0.5
 ANSWER_SHAPE_BONUS = 0.3  # a hit that holds the kind of answer asked for (an amount, a duration …)
 NO_END = 99991231
-SUPERSEDED_WEIGHT = 0.5
+REPLACED_WEIGHT = 0.5
 # The genre a filter names → those documents are filed under (metadata.genre_of): 实施意见 are 意见; a law (法律)
 # is titled 法, 法典 (民法典) or 修正案 (刑法修正案)
 GENRE_NAMES = {**{genre: (P.GENRE_ROOT.get(genre, genre),) for genre in P.GENRES}, "法律": ("法", "法典", "修正案")}
@@ -517,7 +517,7 @@ def _rerank(hits: list[Hit], matched: dict[tuple[str, str], list], words: list[s
     for hit in hits:
         title, text, replaced_on = matched[(hit.doc_id, hit.eid)]  # normalised when indexed
         if replaced_on and replaced_on <= day:
-            hit.score *= SUPERSEDED_WEIGHT
+            hit.score *= REPLACED_WEIGHT
         if words:
             coverage = sum(1 for word in words if word in title or word in text) / len(words)
             hit.score *= (1 - COVERAGE_WEIGHT) + COVERAGE_WEIGHT * coverage
