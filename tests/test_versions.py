@@ -195,6 +195,14 @@ def test_what_a_repeal_clause_names(text, titles):
     assert [repeal.title_key for repeal in repeals([text])] == titles
 
 
+def test_a_title_whose_issuers_stand_before_its_quotes_is_named_with_them():
+    assert repeals(["最高人民法院、最高人民检察院《关于办理某某刑事案件适用法律若干问题的解释》同时废止。",
+                    "1993年发布的《关于某某工作的通知》同时废止。"]) == [
+        Repeal("最高人民法院最高人民检察院关于办理某某刑事案件适用法律若干问题的解释"), Repeal("关于某某工作的通知")]
+    assert text_key("最高人民法院、最高人民检察院关于办理某某刑事案件适用法律若干问题的解释") == repeals(
+        ["最高人民法院、最高人民检察院《关于办理某某刑事案件适用法律若干问题的解释》同时废止。"])[0].title_key
+
+
 def test_a_decision_may_list_what_it_repeals_in_the_provisions_after_it():
     assert repeals(["国务院决定废止下列行政法规：", "《甲条例》（1987年4月21日国务院发布）；", "《乙条例》（1990年发布）。",
                     "本决定自公布之日起施行。《丙条例》的规定不变。"]) == [Repeal("甲条例"), Repeal("乙条例")]

@@ -60,10 +60,10 @@ def repeals(texts: Iterable[str]) -> list[Repeal]:
         text = _QUOTED.sub(lambda quote: "□" * len(quote.group()), raw)
         item = _ITEM.fullmatch(text) if following else None
         if item is not None:
-            found.update(dict.fromkeys(_repeals([item])))
+            found.update(dict.fromkeys(_repeals(text, [item])))
             continue
         titles = list(_TITLE.finditer(text))
-        found.update(dict.fromkeys(_repeals([*_closing(text, titles), *_deciding(text, titles)])))
+        found.update(dict.fromkeys(_repeals(text, [*_closing(text, titles), *_deciding(text, titles)])))
         end = len(text.rstrip())
         following = any(decision.end() == end and text[end - 1] in "：:" for decision in _DECIDING.finditer(text))
     return list(found)
@@ -120,11 +120,19 @@ def _walk(text: str, titles: list[re.Match], at: int, step: int) -> list[re.Matc
     return listed[::-1] if step < 0 else listed
 
 
-def _repeals(titles: Iterable[re.Match]) -> list[Repeal]:
+def _issuer_before(text: str, start: int) -> str:
+    """The organs named right before a title that begins with 关于 ('最高人民法院、最高人民检察院《关于办理…的解释》'):
+    the text's title begins with them."""
+    before = re.split(r"[，,。；：:\n的]|发布|印发", text[max(0, start - _LEAD_CHARS):start])[-1].removeprefix("原")
+    names = [name for name in re.split(r"[、\s]+", before) if name]
+    return before if names and all(P.is_organ_line(name, with_verb=False) for name in names) else ""
+
+
+def _repeals(text: str, titles: Iterable[re.Match]) -> list[Repeal]:
     found = []
     for title in titles:
         name, note = title.group(1), title.group(2)
-        named = text_key(name)
+        named = text_key(_issuer_before(text, title.start()) + name if name.startswith("关于") else name)
         if not _GENERIC.fullmatch(named):
             found.append(Repeal(named, P.normalise_doc_number(note) if note else None))
     return found
