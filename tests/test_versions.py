@@ -222,7 +222,8 @@ def test_a_long_list_of_titles_is_read_in_linear_time():
         assert len(repeals([listed.replace("\n", "、").rstrip("、") + "同时废止。"])) == 60
         # many clauses in one sentence, and long runs of spaces the cleaner leaves: quadratic once
         assert len(repeals(["，".join(f"《苏州市第{n}号某某管理办法》予以废止" for n in range(4000))])) == 4000
-        assert repeals(["\u200a" * 80_000 + "同时废止", "决定废止《甲办法》第三条，" * 8000, "《" * 80_000]) == []
+        assert repeals(["\u200a" * 80_000 + "同时废止", "决定废止《甲办法》第三条，" * 8000, "《" * 80_000,
+                        "决定废止某某" * 16_000 + "《甲办法》第三条", "《甲办法》" + "某" * 80_000 + "同时废止，" * 16_000]) == []
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)

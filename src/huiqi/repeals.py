@@ -32,7 +32,7 @@ _NUMBER = r"(?:\d{1,3}|[一二三四五六七八九十]{1,3})"
 _LABEL = rf"(?:{_NUMBER}[、.．]|[（(]{_NUMBER}[）)])"  # 一、 2. （三）
 _ISSUED = r"[^《》。；]{0,60}?(?:发布|印发|公布|颁布|制定|通过|批准|下发)的"
 _JOINED = re.compile(rf"\s*(?:(?:[、，,；;]|以及|和|及|与)\s*(?:原|{_ISSUED})?)?\s*{_LABEL}?\s*原?")
-_GAP_CHARS = 90  # no list has titles further apart
+_GAP_CHARS = 90  # no list has titles (or a title and its verb) further apart: what is looked at stays bounded
 # Closing: the verb, and what may stand between it and the last title ('，', '等文件', '及其实施细则', '自…起')
 _VERB = re.compile(r"(?:(?:同时|即行|予以)?废止|(?:同时)?(?:不再|停止)执行|同时失效)(?=[。；，,\s]|$)")
 _BEFORE_VERB = re.compile(r"[，,]?\s*(?:及其[^《》。；，]{1,10}|等[^《》。；，]{0,8})?\s*[，,]?\s*(?:都|均|也)?\s*"
@@ -76,7 +76,7 @@ def _closing(text: str, titles: list[re.Match]) -> list[re.Match]:
     for verb in _VERB.finditer(text):
         list_end = _BEFORE_VERB.search(text, max(0, verb.start() - _VERB_REACH), verb.start()).start()
         last = bisect.bisect_right(ends, list_end) - 1
-        if last >= 0 and not text[ends[last]:list_end].strip():
+        if last >= 0 and list_end - ends[last] <= _GAP_CHARS and not text[ends[last]:list_end].strip():
             listed += _walk(text, titles, last, step=-1)
     return listed
 
@@ -87,7 +87,8 @@ def _deciding(text: str, titles: list[re.Match]) -> list[re.Match]:
     listed: list[re.Match] = []
     for decision in _DECIDING.finditer(text):
         first = bisect.bisect_left(starts, decision.end())
-        if first == len(titles) or not _JOINED.fullmatch(text[decision.end():starts[first]]):
+        if (first == len(titles) or starts[first] - decision.end() > _GAP_CHARS
+                or not _JOINED.fullmatch(text[decision.end():starts[first]])):
             continue
         walked = _walk(text, titles, first, step=1)
         if walked and _LIST_END.match(text, walked[-1].end()):
