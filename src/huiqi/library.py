@@ -266,7 +266,7 @@ class Library:
             if growing:
                 segmenter = index.base_segmenter()
                 index.replace_terms(grow(lambda: _texts(documents), segmenter), segmenter)
-            # Other versions of a text that arrived or left end on another day now: indexed again
+            # Documents that a version or a repealing text arriving or leaving ends on another day now: indexed again
             relinked = [self.store.document(doc_id) for doc_id in written.relinked]
             index.update(written.removed + written.relinked,
                          ((d, p) for d in documents + relinked for p in d.provisions))

@@ -259,8 +259,8 @@ def _effective(layout: Layout, title: str, events: list[tuple[date, str]],
     # it sets (上述承诺政策有效期至…)
     ends = [match for pattern in _TO for match in pattern.finditer(text)]
     own = [match for match in ends if _OWN_TERM.search(text[max(0, match.start() - 40):match.start()])]
-    if own or ends:
-        end = end or P.parse_date(min(own or ends, key=lambda match: match.start()).group(1))
+    if ends and end is None:
+        end = P.parse_date(min(own or ends, key=lambda match: match.start()).group(1))
     years = _YEARS.search(text)
     if end is None and years and start:
         count = P.cn_to_int(years.group(1)) or 0

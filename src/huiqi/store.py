@@ -162,7 +162,7 @@ def connect(url: str, read_only: bool = False) -> Engine:
                 cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
     if read_only:
-        if {"superseded_by", "repealed_by"} - {column["name"] for column in inspect(engine).get_columns("documents")}:
+        if {"superseded_by", "repealed_by"} - _columns(engine, "documents"):
             raise UnreadableFile(f"the library database {database} was made by an earlier huiqi and needs upgrading, "
                                  "which writes to it; open it once where it can be written (huiqi docs)")
         return engine
@@ -176,14 +176,15 @@ def connect(url: str, read_only: bool = False) -> Engine:
             if attempt == 19 or not any(words in str(exc.orig) for words in ("already exists", "locked")):
                 raise
             time.sleep(0.05)
-    if "parser" not in {column["name"] for column in inspect(engine).get_columns("sources")}:
+    if "parser" not in _columns(engine, "sources"):
         with engine.begin() as connection:  # a library made before sources.parser existed
             connection.execute(text("ALTER TABLE sources ADD COLUMN parser VARCHAR(16)"))
-    if "superseded_by" not in {column["name"] for column in inspect(engine).get_columns("documents")}:
+    columns = _columns(engine, "documents")  # once: neither upgrade below adds what the other looks for
+    if "superseded_by" not in columns:
         with Session(engine) as session, session.begin():  # a library made before versions were linked
             _add_link_columns(session, "version_key", versions.key, ("superseded_by VARCHAR(32)", "superseded_on DATE"))
             _relink(session, None)
-    if "repealed_by" not in {column["name"] for column in inspect(engine).get_columns("documents")}:
+    if "repealed_by" not in columns:
         with Session(engine) as session, session.begin():  # a library made before repeals were linked
             _add_link_columns(session, "text_key", versions.text_key, ("repealed_by VARCHAR(32)", "repealed_on DATE"))
             saying = or_(*(ProvisionRow.text.contains(word) for word in repeals.REPEAL_WORDS))
@@ -194,6 +195,10 @@ def connect(url: str, read_only: bool = False) -> Engine:
             _add_repeals(session, {doc_id: repeals.repeals(found) for doc_id, found in texts.items()})
             _relink_repeals(session, None)
     return engine
+
+
+def _columns(engine: Engine, table: str) -> set[str]:
+    return {column["name"] for column in inspect(engine).get_columns(table)}
 
 
 def _add_link_columns(session: Session, key: str, key_of: Callable[[str], str], columns: tuple[str, ...]) -> None:

@@ -25,7 +25,7 @@ from huiqi.records import Document, Provision
 from huiqi.search.query import rule_words, understand
 from huiqi.search.tokens import Segmenter, bigrams, hand_kept_terms, normalise
 
-SCHEMA_VERSION = "12"  # bump whenever what is indexed or embedded changes: an older index is then rebuilt
+SCHEMA_VERSION = "13"  # bump whenever what is indexed or embedded changes: an older index is then rebuilt
 # Field weights, fixed by reasoning rather than tuned to the evaluation set: the provision's own words count
 # most, the document title and headings above it tell what it is about, bigrams catch what segmentation misses.
 WORDS_BOOST, PATH_BOOST, GRAMS_BOOST = 1.0, 0.35, 0.3
@@ -350,8 +350,7 @@ class SearchIndex:
                    "citation": provision.citation, "text": provision.text or provision.heading,
                    "source": document.source, "source_lines": [provision.first_line, provision.last_line],
                    **document.replacement(),
-                   "match": [normalise(document.title), normalise(provision.text or provision.heading),
-                             _day(document.replaced_on)]}
+                   "match": [normalise(document.title), normalise(provision.text or provision.heading)]}
         doc = tantivy.Document()
         doc.add_text("doc_id", document.id)
         doc.add_text("source", document.source)
@@ -433,14 +432,14 @@ class SearchIndex:
                 break
             wanted *= 4
         return _rerank(hits, matched, [w for w, weight in terms.words.items() if weight >= 1.0 and len(w) >= 2],
-                       terms.answer, _day(_day_asked(filters)))
+                       terms.answer, _day_asked(filters).isoformat())
 
     @staticmethod
     def _provisions(searcher, found: list, depth: int, documents: int) -> tuple[list[Hit], dict]:
         """Passages → provisions, each counted by its best passage (they arrive best first), until there are
         `depth` of them from at least `documents` documents."""
         hits: list[Hit] = []
-        matched: dict[tuple[str, str], list] = {}
+        matched: dict[tuple[str, str], list[str]] = {}
         doc_ids: set[str] = set()
         for score, address in found:
             payload = json.loads(searcher.doc(address)["payload"][0])
@@ -506,17 +505,17 @@ def searchable(provision: Provision) -> bool:
     return provision.kind not in NOT_INDEXED and bool(provision.text or provision.heading)
 
 
-def _rerank(hits: list[Hit], matched: dict[tuple[str, str], list], words: list[str],
-            answer: re.Pattern | None, day: int) -> list[Hit]:
+def _rerank(hits: list[Hit], matched: dict[tuple[str, str], list[str]], words: list[str],
+            answer: re.Pattern | None, day: str) -> list[Hit]:
     """Rerank by how many of the question's own words a hit (its document title and text) contains: BM25
     adds up evidence word by word, so one rare word repeated can outweigh a provision that answers the whole
     question; coordination (as classic Lucene did) rewards covering it. A hit whose text holds the kind of
     answer the question asks for (an amount for 多少, a duration for 多久) gains a little more. A document that a later
-    version of it, or a text that repeals it, has replaced by `day` ranks below: the two say much the same, and the one
-    in force is the answer."""
+    version of it, or a text that repeals it, has replaced by `day` (YYYY-MM-DD) ranks below: the two say much the
+    same, and the one in force is the answer."""
     for hit in hits:
-        title, text, replaced_on = matched[(hit.doc_id, hit.eid)]  # normalised when indexed
-        if replaced_on and replaced_on <= day:
+        title, text = matched[(hit.doc_id, hit.eid)]  # normalised when indexed
+        if hit.replaced_on and hit.replaced_on <= day:  # ISO dates compare as strings
             hit.score *= REPLACED_WEIGHT
         if words:
             coverage = sum(1 for word in words if word in title or word in text) / len(words)
