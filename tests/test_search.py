@@ -11,7 +11,7 @@ import pytest
 from conftest import pdf_lines
 from huiqi.errors import BadRequest
 from huiqi.search import Filters
-from huiqi.search.query import answer_shape, rule_words, understand
+from huiqi.search.query import QueryTerms, abbreviation_of, add_shortenings, answer_shape, rule_words, understand
 from huiqi.search.tokens import Segmenter, bigrams, normalise
 
 NATIONAL = """国务院办公厅关于进一步支持小型微型企业发展的意见
@@ -107,6 +107,49 @@ def test_abbreviations_expand_to_the_full_forms_documents_use():
     assert "个体工商户" in understand("个转企有什么奖励", segmenter).words  # 个转企 → 个体工商户转型为企业
     assert "个人所得税" not in understand("个体户的税", segmenter).words  # 个税 is not inside 个体户的税
     assert "民营企业" not in understand("居民企业所得税", segmenter).words  # nor 民企 inside 居民企业
+
+
+@pytest.mark.parametrize(("word", "term", "shortened"), [
+    ("技校", "技工学校", True),
+    ("汽修", "汽车维修", True),
+    ("民科", "民营科技企业", True),
+    ("火电厂", "火力发电厂", True),
+    ("修汽", "汽车维修", False),  # the characters out of order
+    ("技校", "学校技工", False),  # not the first character first
+    ("贴息", "贴息资金", False),  # the word itself, then more: a longer word, not a shortening
+    ("技校", "技术人员培训学校", False),  # too much left out
+    ("技校", "技校", False),
+])
+def test_a_shortening_keeps_its_words_first_character_and_others_in_order(word, term, shortened):
+    assert abbreviation_of(word, term) is shortened
+
+
+def test_only_words_the_library_never_uses_are_taken_for_shortenings():
+    library_words = {"汽": ["汽车", "汽车维修", "汽车修理厂", "汽车修理", "汽油修理"], "零": ["零部件"]}
+    terms = QueryTerms(whole_words=["汽修", "零件", "车主"])
+    add_shortenings(terms, used=lambda word: word == "零件", words_from=lambda start: library_words.get(start, []))
+    assert [w for w in terms.words] == ["汽车维修", "汽车修理厂", "汽车修理"]  # the commonest three; 零件 is used
+    assert all(weight < 1.0 for weight in terms.words.values())
+
+
+SCHOOLS = """某市人力资源社会保障局关于加强技工学校建设的通知
+某人社〔2024〕8号
+各区人力资源社会保障局：
+一、每个区至少建设一所优质技工学校。
+二、本通知自印发之日起施行。
+某市人力资源社会保障局
+2024年6月1日"""
+
+
+def test_a_shortening_the_library_never_uses_finds_the_full_word(library, tmp_path, monkeypatch):
+    from huiqi.search import query
+
+    path = tmp_path / "schools.txt"
+    path.write_text("\n".join(pdf_lines(SCHOOLS)), encoding="utf-8")
+    library.ingest_file(path)
+    assert library.search("每个区建几所技校").hits[0].eid == "sec_1"  # the library says 技工学校, never 技校
+    monkeypatch.setattr(query, "ABBREVIATIONS_PER_WORD", 0)
+    assert not library.search("技校").hits
 
 
 @pytest.mark.parametrize(("question", "answer", "not_answer"), [

@@ -22,7 +22,7 @@ from huiqi import organs, regions
 from huiqi import patterns as P
 from huiqi.errors import BadRequest
 from huiqi.records import Document, Provision
-from huiqi.search.query import rule_words, understand
+from huiqi.search.query import add_shortenings, rule_words, understand
 from huiqi.search.tokens import Segmenter, bigrams, hand_kept_terms, normalise
 
 SCHEMA_VERSION = "13"  # bump whenever what is indexed or embedded changes: an older index is then rebuilt
@@ -413,6 +413,9 @@ class SearchIndex:
         (grouped results show one hit per document, and the best 50 provisions can all be in three)."""
         self._follow_terms()
         terms = understand(query, self.segmenter)
+        searcher = self.index.searcher()
+        add_shortenings(terms, lambda word: searcher.doc_freq("words", word) > 0,
+                        lambda start: [term for term, _ in searcher.terms_with_prefix("words", start)])
         clauses = [(tantivy.Occur.Should, self._term(field_name, term, weight * boost))
                    for field_name, boost, source in (("words", WORDS_BOOST, terms.words),
                                                      ("path", PATH_BOOST, terms.words),
@@ -423,7 +426,6 @@ class SearchIndex:
         scoring = tantivy.Query.boolean_query(clauses)
         restrictions = self._filters(filters or Filters())
         final = tantivy.Query.boolean_query([(tantivy.Occur.Must, scoring), *restrictions]) if restrictions else scoring
-        searcher = self.index.searcher()
         wanted = depth * PASSAGES_PER_HIT
         while True:
             found = searcher.search(final, limit=wanted, count=False).hits
