@@ -25,24 +25,28 @@ def server(tmp_path_factory):
         path = home.parent / name
         path.write_text("\n".join(pdf_lines(text)), encoding="utf-8")
         library.ingest_file(path)
+    process, base = serve(home)
+    yield httpx.Client(base_url=base, timeout=10)
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def serve(home, *options: str) -> tuple[subprocess.Popen, str]:
+    """`huiqi serve` on a free loopback port, once it answers."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-m", "huiqi", "serve", "--port", str(port), "--home", str(home)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ})
+    process = subprocess.Popen([sys.executable, "-m", "huiqi", "serve", "--port", str(port), "--home", str(home),
+                                *options], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ})
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
             if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                break
+                return process, base
         except httpx.TransportError:
             time.sleep(0.1)
-    else:
-        process.kill()
-        pytest.fail(f"server did not start: {process.stderr.read().decode()}")
-    yield httpx.Client(base_url=base, timeout=10)
-    process.terminate()
-    process.wait(timeout=10)
+    process.kill()
+    pytest.fail(f"server did not start: {process.stderr.read().decode()}")
 
 
 def assert_error(response: httpx.Response, status: int) -> str:
@@ -151,9 +155,7 @@ def test_chinese_typed_into_the_url_unencoded_gets_the_json_error_saying_how_to_
     host, port = server.base_url.host, server.base_url.port
     with socket.create_connection((host, port), timeout=10) as connection:
         connection.sendall("GET /api/search?q=贴息 HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-        answer = b""
-        while chunk := connection.recv(65536):
-            answer += chunk
+        answer = _read_all(connection)
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400") and b"content-type: application/json" in head.lower()
     assert "percent-encode" in json.loads(body)["error"]["message"]
@@ -193,3 +195,31 @@ def test_a_port_in_use_is_a_message_not_a_traceback(server, tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr and "serving" not in result.stderr
+
+
+def test_a_client_slow_to_send_its_headers_is_answered_408_and_cut_off(tmp_path):
+    """A client that sends its headers a byte at a time would otherwise hold a connection for ever (slowloris)."""
+    process, base = serve(tmp_path / "home", "--header-timeout", "1")
+    host, port = base.removeprefix("http://").split(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=10) as connection:
+            connection.sendall(b"GET /api/health HTTP/1.1\r\nHo")  # and no more
+            answer = _read_all(connection)
+            assert answer.startswith(b"HTTP/1.1 408")
+            assert "within 1 s" in json.loads(answer.partition(b"\r\n\r\n")[2])["error"]["message"]
+        with socket.create_connection((host, int(port)), timeout=10) as connection:  # a kept-alive connection too
+            connection.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n"
+                               b"GET /api/health HTTP/1.1\r\n")  # the next request, begun and never finished
+            first, _, second = _read_all(connection).partition(b"HTTP/1.1 408")
+            assert first.startswith(b"HTTP/1.1 200") and b'"status":"ok"' in first and second.startswith(b" Request Timeout")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _read_all(connection: socket.socket) -> bytes:
+    """Everything the server sends until it closes the connection."""
+    answer = b""
+    while chunk := connection.recv(65536):
+        answer += chunk
+    return answer

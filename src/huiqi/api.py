@@ -4,6 +4,7 @@ every error, including ones the code did not foresee, reaches the client as one 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from dataclasses import asdict
@@ -40,6 +41,7 @@ class ErrorBody(BaseModel):
 
 LEVEL_HELP = "national, provincial, municipal or county (国家级, 省级, 市级, 县级)"
 DATE_HELP = "YYYY-MM-DD (or YYYYMMDD)"
+HEADER_TIMEOUT_S = 20.0  # for a request's line and headers (nginx allows 60 s, Apache 20–40)
 ERRORS: dict[int | str, dict] = {status: {"model": ErrorBody} for status in (400, 404, 422)}
 
 
@@ -60,21 +62,64 @@ class HeadAsGet:
         await self.app(scope, receive, send)
 
 
-class JsonErrorsHTTP(H11Protocol):
-    """uvicorn answers a request that is not valid HTTP in plain text, before the app sees it; this says so in the
-    API's error shape, with the usual cause: a URL with Chinese typed as it is (curl sends it so)."""
+class HuiqiHTTP(H11Protocol):
+    """uvicorn's HTTP/1.1, with two things it lacks.
+    - It answers a request that is not valid HTTP in plain text, before the app sees it; this says so in the API's
+      error shape, with the usual cause: a URL with Chinese typed as it is (curl sends it so).
+    - It waits for a request's line and headers for ever, so a client that sends them a byte at a time holds a
+      connection as long as it likes (slowloris); this gives it `header_timeout` seconds from the connection, or from
+      the end of the last response, then answers 408 and closes."""
 
     MESSAGE = ("the request is not valid HTTP; if its URL holds Chinese or other non-ASCII characters, percent-encode "
                "them (q=%E8%B4%B4%E6%81%AF for 贴息; curl does it with -G --data-urlencode 'q=贴息')")
 
+    def __init__(self, *args, header_timeout: float = HEADER_TIMEOUT_S, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.header_timeout = header_timeout
+        self.header_timer: asyncio.TimerHandle | None = None
+
     def send_400_response(self, msg: str) -> None:
-        body = json.dumps({"error": {"status": 400, "message": self.MESSAGE}}, ensure_ascii=False).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                   (b"connection", b"close")]
+        headers, body = _error_payload(400, self.MESSAGE)
         for event in (h11.Response(status_code=400, headers=headers, reason=b"Bad Request"), h11.Data(data=body),
                       h11.EndOfMessage()):
             self.transport.write(self.conn.send(event))
         self.transport.close()
+
+    def connection_made(self, transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._await_headers()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._await_headers()  # the next request on a kept-alive connection has as long as the first had
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.header_timer:
+            self.header_timer.cancel()
+        super().connection_lost(exc)
+
+    def _await_headers(self) -> None:
+        if self.header_timer:
+            self.header_timer.cancel()
+        self.header_timer = self.loop.call_later(self.header_timeout, self._headers_late)
+
+    def _headers_late(self) -> None:
+        if self.conn.their_state is not h11.IDLE or self.transport.is_closing():
+            return  # the request came (and is being answered), or the connection is gone
+        message = (f"no complete request line and headers within {self.header_timeout:g} s; "
+                   "send the whole request at once")
+        headers, body = _error_payload(408, message)
+        # h11 sends a response only to a request it has read: this one is written as it goes on the wire
+        head = "".join(f"{name.decode()}: {value.decode()}\r\n" for name, value in headers)
+        self.transport.write(f"HTTP/1.1 408 Request Timeout\r\n{head}\r\n".encode() + body)
+        self.transport.close()
+
+
+def _error_payload(status: int, message: str) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    """The headers and body of an error the server sends itself, in the API's error shape."""
+    body = json.dumps({"error": {"status": status, "message": message}}, ensure_ascii=False).encode()
+    return [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close")], body
 
 
 def known_parameters(request: Request) -> None:

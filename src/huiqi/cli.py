@@ -13,7 +13,7 @@ import os
 import signal
 import socket
 import sys
-from functools import wraps
+from functools import partial, wraps
 from pathlib import Path
 from typing import Annotated, BinaryIO
 
@@ -383,6 +383,9 @@ def index(rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-grow the d
 @handles_errors
 def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
           port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+          header_timeout: Annotated[float | None, typer.Option(
+              min=0.1, show_default=False, help="Seconds a client has to send a request's line and headers before "
+              "it is answered 408 and cut off (slow clients hold connections)  [default: 20]")] = None,
           home: HomeOption = None) -> None:
     """Serve the HTTP API (OpenAPI at /openapi.json, interactive docs at /docs).
 
@@ -390,7 +393,7 @@ def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "
     """
     import uvicorn
 
-    from huiqi.api import JsonErrorsHTTP, create_app
+    from huiqi.api import HuiqiHTTP, create_app
 
     try:  # bound first, so that a port in use is a message of ours, before minutes of index rebuilding
         family = socket.AF_INET6 if ":" in host else socket.AF_INET  # as uvicorn chooses
@@ -400,7 +403,8 @@ def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "
     library = Library(home)
     library.index  # noqa: B018 - open (and if needed rebuild) the index before the first request
     err.print(f"huiqi serving {library.home} on http://{host}:{port}  (Ctrl-C stops)")
-    server = uvicorn.Server(uvicorn.Config(create_app(library), log_level="warning", http=JsonErrorsHTTP))
+    protocol = partial(HuiqiHTTP, header_timeout=header_timeout) if header_timeout else HuiqiHTTP
+    server = uvicorn.Server(uvicorn.Config(create_app(library), log_level="warning", http=protocol))
     # uvicorn shuts down gracefully on SIGINT and SIGTERM; a closed terminal (SIGHUP) is taken as SIGTERM
     signal.signal(signal.SIGHUP, lambda _number, frame: server.handle_exit(signal.SIGTERM, frame))
     server.run(sockets=[listener])
