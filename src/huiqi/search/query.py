@@ -40,13 +40,15 @@ STOP_WORDS = frozenset("""
 _NUMBER = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万]+)"
 # What kind of answer a question wants, and what such an answer looks like in a provision (classic question
 # classification): '贴息多少' wants an amount or a rate, '多久' a duration, '几家' a count, '是什么' a definition.
+MEASURE_WORDS = "家个种级类项名人批所座条台套户次张辆艘株吨篇份位轮期"
+_ASKED_COUNT = re.compile(f"(?:几|多少)([{MEASURE_WORDS}])")
 ANSWER_SHAPES: dict[str, tuple[tuple[str, ...], str]] = {
     "amount": (("多少", "多高", "几个点", "什么标准", "怎么算", "上限", "最高", "最多", "比例", "补多少", "罚多少"),
                rf"{_NUMBER}\s*(?:%|‰|万元|亿元|元|倍)"),
     "duration": (("多久", "多长时间", "几天", "几年", "多少天", "几个月", "期限", "有效期", "年限", "最晚", "最迟",
                   "什么时候", "啥时候", "哪年", "到哪年", "最短", "最长"),
                  rf"{_NUMBER}\s*个?(?:工作日|日|天|小时|年|月|周)"),
-    "count": (("几家", "多少家", "几个", "几种", "几级", "几类", "几项", "分几", "名额", "多少人", "几人"),
+    "count": (("分几", "名额"),  # and a count in the question's own measure word, '几家' (answer_shape)
               rf"{_NUMBER}\s*(?:家|个|种|级|类|项|名|人|批)"),
     "definition": (("是什么", "什么意思", "定义", "指什么", "什么叫", "怎么理解", "是指"), r"是指|所称|是把|定义为"),
     "sanction": (("罚", "处罚", "后果", "追究", "追责", "会怎样", "会怎么样", "吊销", "法律责任"),
@@ -149,8 +151,12 @@ def _word_bounded(trigger: str, text: str, bounds: set[int]) -> bool:
 
 
 def answer_shape(text: str) -> re.Pattern | None:
-    """One pattern for every kind of answer the question asks for, or None when it names none."""
+    """One pattern for every kind of answer the question asks for, or None when it names none. Besides the kinds
+    above, a count asked in the question's own measure word ('几所', '多少台', '几次') wants a number of it."""
     wanted = [pattern for triggers, pattern in ANSWER_SHAPES.values() if any(t in text for t in triggers)]
+    units = sorted(set(_ASKED_COUNT.findall(text)))
+    if units:
+        wanted.append(rf"{_NUMBER}\s*(?:{'|'.join(units)})")
     return _compiled("|".join(wanted)) if wanted else None
 
 
