@@ -197,8 +197,9 @@ def test_a_port_in_use_is_a_message_not_a_traceback(server, tmp_path):
     assert "Traceback" not in result.stderr and "serving" not in result.stderr
 
 
-def test_a_client_slow_to_send_its_headers_is_answered_408_and_cut_off(tmp_path):
-    """A client that sends its headers a byte at a time would otherwise hold a connection for ever (slowloris)."""
+def test_a_client_that_holds_a_connection_without_finishing_a_request_is_cut_off(tmp_path):
+    """A client that sends its headers, or a body, a byte at a time would otherwise hold a connection for ever
+    (slowloris): slow headers get a 408, an idle connection or a body trickling after the answer is just closed."""
     process, base = serve(tmp_path / "home", "--header-timeout", "1")
     host, port = base.removeprefix("http://").split(":")
     try:
@@ -212,6 +213,15 @@ def test_a_client_slow_to_send_its_headers_is_answered_408_and_cut_off(tmp_path)
                                b"GET /api/health HTTP/1.1\r\n")  # the next request, begun and never finished
             first, _, second = _read_all(connection).partition(b"HTTP/1.1 408")
             assert first.startswith(b"HTTP/1.1 200") and b'"status":"ok"' in first and second.startswith(b" Request Timeout")
+        with socket.create_connection((host, int(port)), timeout=10) as connection:
+            assert _read_all(connection) == b""  # no byte of a request: closed, as an idle kept-alive one is
+        with socket.create_connection((host, int(port)), timeout=10) as connection:  # answered, body trickled on
+            connection.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\na")
+            answer = b""
+            while b'"status":"ok"' not in answer:
+                answer += connection.recv(65536)
+            connection.sendall(b"b")  # a byte of body after the answer, which stops uvicorn's keep-alive timer
+            assert answer.startswith(b"HTTP/1.1 200") and _read_all(connection) == b""
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -124,9 +124,14 @@ def test_a_shortening_keeps_its_words_first_character_and_others_in_order(word, 
     assert abbreviation_of(word, term) is shortened
 
 
+def test_everyday_words_and_stopwords_are_not_taken_for_shortenings():
+    """德国 is no 以德治国, 上司 no 上市公司, and 相关 is never indexed, so the library never 'uses' it."""
+    assert understand("德国上司相关技校", Segmenter()).unusual_words == ["技校"]
+
+
 def test_only_words_the_library_never_uses_are_taken_for_shortenings():
     library_words = {"汽": ["汽车", "汽车维修", "汽车修理厂", "汽车修理", "汽油修理"], "零": ["零部件"]}
-    terms = QueryTerms(whole_words=["汽修", "零件", "车主"])
+    terms = QueryTerms(unusual_words=["汽修", "零件", "车主"])
     add_shortenings(terms, used=lambda word: word == "零件", words_from=lambda start: library_words.get(start, []))
     assert [w for w in terms.words] == ["汽车维修", "汽车修理厂", "汽车修理"]  # the commonest three; 零件 is used
     assert all(weight < 1.0 for weight in terms.words.values())

@@ -68,7 +68,8 @@ class HuiqiHTTP(H11Protocol):
       error shape, with the usual cause: a URL with Chinese typed as it is (curl sends it so).
     - It waits for a request's line and headers for ever, so a client that sends them a byte at a time holds a
       connection as long as it likes (slowloris); this gives it `header_timeout` seconds from the connection, or from
-      the end of the last response, then answers 408 and closes."""
+      the end of the last response, then answers 408 and closes (closes only, when no byte of a request came, and
+      when the answer went out but the client still trickles a body)."""
 
     MESSAGE = ("the request is not valid HTTP; if its URL holds Chinese or other non-ASCII characters, percent-encode "
                "them (q=%E8%B4%B4%E6%81%AF for 贴息; curl does it with -G --data-urlencode 'q=贴息')")
@@ -104,8 +105,15 @@ class HuiqiHTTP(H11Protocol):
         self.header_timer = self.loop.call_later(self.header_timeout, self._headers_late)
 
     def _headers_late(self) -> None:
-        if self.conn.their_state is not h11.IDLE or self.transport.is_closing():
-            return  # the request came (and is being answered), or the connection is gone
+        if self.transport.is_closing():
+            return
+        if self.conn.their_state is not h11.IDLE:
+            if self.conn.our_state in (h11.DONE, h11.MUST_CLOSE):  # answered, and still sending a body no route reads
+                self.transport.close()
+            return  # else the request came and is being answered: the timer starts again when the answer is sent
+        if not self.conn.trailing_data[0]:  # not a byte of a request: idle, closed as uvicorn's keep-alive closes it
+            self.transport.close()
+            return
         message = (f"no complete request line and headers within {self.header_timeout:g} s; "
                    "send the whole request at once")
         headers, body = _error_payload(408, message)

@@ -3,7 +3,7 @@
 Spoken padding (请问, 我们公司, 能不能 …) is dropped; abbreviations and everyday words are expanded to the
 words policies use (发改委 → 国家发展改革委 / 国家发展和改革委员会, 小微 → 小型微型, 应届生 → 高校毕业生),
 with a lower weight than the user's own words. A word the library never uses may be a shortening of one it does
-(技校 → 技工学校): the index's own words are asked (`add_shortenings`).
+(技校 → 技工学校, 民科 → 民营科技企业): the index's own words are asked (`add_shortenings`).
 """
 
 from __future__ import annotations
@@ -17,11 +17,14 @@ from itertools import accumulate
 
 from huiqi import organs
 from huiqi.errors import BadRequest
-from huiqi.search.tokens import Segmenter, bigrams, normalise
+from huiqi.search.tokens import STOPWORDS, Segmenter, bigrams, normalise
 
 EXPANSION_WEIGHT = 0.5
 ABBREVIATION_GAP = 4  # the most characters a shortening leaves out (民营科技企业 → 民科)
 ABBREVIATIONS_PER_WORD = 3  # the library's commonest words a shortening may stand for
+# A word jieba's dictionary counts this often (德国 9,604, 上司 1,137; 技校 56, 外企 458) is one people use in its own
+# sense, not a shortening: 德国 is no 以德治国. Below it the two mix (公关 418, 孕妇 498) and only the library can tell.
+EVERYDAY_FREQUENCY = 1000
 MAX_QUERY_CHARS = 200  # a question, not a document: the CLI and the API refuse longer ones alike
 RULE_FILES = ("synonyms.txt", "abbreviations.txt")
 
@@ -61,7 +64,7 @@ _HAN_WORD = re.compile(r"[\u4e00-\u9fff]{2,}")
 
 def abbreviation_of(word: str, term: str) -> bool:
     """Could `word` be `term` shortened the Chinese way, keeping its first character and some of the others in
-    order (技校 ← 技工学校, 汽修 ← 汽车维修, 民科 ← 民营科技企业)?"""
+    order (技校 ← 技工学校, 零件 ← 零部件, 民科 ← 民营科技企业)?"""
     if not len(word) < len(term) <= len(word) + ABBREVIATION_GAP or term[0] != word[0] or term.startswith(word):
         return False
     rest = iter(term[1:])
@@ -74,7 +77,8 @@ class QueryTerms:
     grams: dict[str, float] = field(default_factory=dict)
     core: str = ""  # the question without its padding
     answer: re.Pattern | None = None  # what the answer looks like, when the question says (amount, duration …)
-    whole_words: list[str] = field(default_factory=list)  # the question's own Chinese words, as segmented, padding out
+    # The question's own words that may be shortenings: Chinese, not padding, not everyday words (EVERYDAY_FREQUENCY)
+    unusual_words: list[str] = field(default_factory=list)
 
     def add(self, target: dict[str, float], terms: list[str], weight: float) -> None:
         for term in terms:
@@ -113,9 +117,9 @@ def rules() -> tuple[Rule, ...]:
 
 def add_shortenings(terms: QueryTerms, used: Callable[[str], bool], words_from: Callable[[str], list[str]]) -> None:
     """A word of the question that the library never uses (`used`) may be its shortening of a word the library does
-    use (技校 → 技工学校, 汽修 → 汽车维修): the commonest such words (`words_from` a first character lists the
+    use (技校 → 技工学校, 零件 → 零部件): the commonest such words (`words_from` a first character lists the
     library's words, commonest first) are looked for too, as an expansion is."""
-    for word in terms.whole_words:
+    for word in terms.unusual_words:
         if used(word):
             continue
         longer = [term for term in words_from(word[0]) if abbreviation_of(word, term)]
@@ -178,7 +182,8 @@ def understand(query: str, segmenter: Segmenter) -> QueryTerms:
             expansions += [(term, weight) for term in fresh]
     core = "".join(" " if token in STOP_WORDS else token for token in tokens).strip()
     terms = QueryTerms(core=core, answer=answer_shape(text),
-                       whole_words=[t for t in tokens if t not in STOP_WORDS and _HAN_WORD.fullmatch(t)])
+                       unusual_words=[t for t in tokens if t not in STOP_WORDS and t not in STOPWORDS
+                                      and _HAN_WORD.fullmatch(t) and segmenter.frequency(t) < EVERYDAY_FREQUENCY])
     terms.add(terms.words, segmenter.words(core, normalised=True), 1.0)
     terms.add(terms.grams, bigrams(core, normalised=True), 1.0)
     for expansion, weight in expansions:
