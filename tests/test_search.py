@@ -11,7 +11,7 @@ import pytest
 from conftest import pdf_lines
 from huiqi.errors import BadRequest
 from huiqi.search import Filters
-from huiqi.search.query import QueryTerms, abbreviation_of, add_shortenings, answer_shape, rule_words, understand
+from huiqi.search.query import QueryTerms, add_shortenings, answer_shape, rule_words, shortening_of, understand
 from huiqi.search.tokens import Segmenter, bigrams, normalise
 
 NATIONAL = """国务院办公厅关于进一步支持小型微型企业发展的意见
@@ -121,7 +121,7 @@ def test_abbreviations_expand_to_the_full_forms_documents_use():
     ("技校", "技校", False),
 ])
 def test_a_shortening_keeps_its_words_first_character_and_others_in_order(word, term, shortened):
-    assert abbreviation_of(word, term) is shortened
+    assert shortening_of(word, term) is shortened
 
 
 def test_everyday_words_and_stopwords_are_not_taken_for_shortenings():
@@ -153,7 +153,7 @@ def test_a_shortening_the_library_never_uses_finds_the_full_word(library, tmp_pa
     path.write_text("\n".join(pdf_lines(SCHOOLS)), encoding="utf-8")
     library.ingest_file(path)
     assert library.search("每个区建几所技校").hits[0].eid == "sec_1"  # the library says 技工学校, never 技校
-    monkeypatch.setattr(query, "ABBREVIATIONS_PER_WORD", 0)
+    monkeypatch.setattr(query, "SHORTENINGS_PER_WORD", 0)
     assert not library.search("技校").hits
 
 

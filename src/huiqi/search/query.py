@@ -20,8 +20,8 @@ from huiqi.errors import BadRequest
 from huiqi.search.tokens import STOPWORDS, Segmenter, bigrams, normalise
 
 EXPANSION_WEIGHT = 0.5
-ABBREVIATION_GAP = 4  # the most characters a shortening leaves out (民营科技企业 → 民科)
-ABBREVIATIONS_PER_WORD = 3  # the library's commonest words a shortening may stand for
+SHORTENING_GAP = 4  # the most characters a shortening leaves out (民营科技企业 → 民科)
+SHORTENINGS_PER_WORD = 3  # the library's commonest words a shortening may stand for
 # A word jieba's dictionary counts this often (德国 9,604, 上司 1,137; 技校 56, 外企 458) is one people use in its own
 # sense, not a shortening: 德国 is no 以德治国. Below it the two mix (公关 418, 孕妇 498) and only the library can tell.
 EVERYDAY_FREQUENCY = 1000
@@ -41,10 +41,10 @@ STOP_WORDS = frozenset("""
 
 
 _NUMBER = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万]+)"
+MEASURE_WORDS = "家个种级类项名人批所座条台套户次张辆艘株吨篇份位轮期"
+_ASKED_COUNT = re.compile(f"(?:几|多少)([{MEASURE_WORDS}])")  # 几所, 多少台: a count of that measure word
 # What kind of answer a question wants, and what such an answer looks like in a provision (classic question
 # classification): '贴息多少' wants an amount or a rate, '多久' a duration, '几家' a count, '是什么' a definition.
-MEASURE_WORDS = "家个种级类项名人批所座条台套户次张辆艘株吨篇份位轮期"
-_ASKED_COUNT = re.compile(f"(?:几|多少)([{MEASURE_WORDS}])")
 ANSWER_SHAPES: dict[str, tuple[tuple[str, ...], str]] = {
     "amount": (("多少", "多高", "几个点", "什么标准", "怎么算", "上限", "最高", "最多", "比例", "补多少", "罚多少"),
                rf"{_NUMBER}\s*(?:%|‰|万元|亿元|元|倍)"),
@@ -62,10 +62,10 @@ ANSWER_SHAPES: dict[str, tuple[tuple[str, ...], str]] = {
 _HAN_WORD = re.compile(r"[\u4e00-\u9fff]{2,}")
 
 
-def abbreviation_of(word: str, term: str) -> bool:
+def shortening_of(word: str, term: str) -> bool:
     """Could `word` be `term` shortened the Chinese way, keeping its first character and some of the others in
     order (技校 ← 技工学校, 零件 ← 零部件, 民科 ← 民营科技企业)?"""
-    if not len(word) < len(term) <= len(word) + ABBREVIATION_GAP or term[0] != word[0] or term.startswith(word):
+    if not len(word) < len(term) <= len(word) + SHORTENING_GAP or term[0] != word[0] or term.startswith(word):
         return False
     rest = iter(term[1:])
     return all(char in rest for char in word[1:])  # `in` on an iterator consumes it: the characters stay in order
@@ -122,8 +122,8 @@ def add_shortenings(terms: QueryTerms, used: Callable[[str], bool], words_from: 
     for word in terms.unusual_words:
         if used(word):
             continue
-        longer = [term for term in words_from(word[0]) if abbreviation_of(word, term)]
-        for term in longer[:ABBREVIATIONS_PER_WORD]:
+        longer = [term for term in words_from(word[0]) if shortening_of(word, term)]
+        for term in longer[:SHORTENINGS_PER_WORD]:
             terms.add(terms.words, [term], EXPANSION_WEIGHT)
             terms.add(terms.grams, bigrams(term, normalised=True), EXPANSION_WEIGHT)
 
