@@ -133,7 +133,7 @@ def test_only_words_the_library_never_uses_are_taken_for_shortenings():
     library_words = {"汽": ["汽车", "汽车维修", "汽车修理厂", "汽车修理", "汽油修理"], "零": ["零部件"]}
     terms = QueryTerms(unusual_words=["汽修", "零件", "车主"])
     add_shortenings(terms, used=lambda word: word == "零件", words_from=lambda start: library_words.get(start, []))
-    assert [w for w in terms.words] == ["汽车维修", "汽车修理厂", "汽车修理"]  # the commonest three; 零件 is used
+    assert list(terms.words) == ["汽车维修", "汽车修理厂", "汽车修理"]  # the commonest three; 零件 is used
     assert all(weight < 1.0 for weight in terms.words.values())
 
 
