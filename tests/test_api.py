@@ -198,9 +198,10 @@ def test_a_port_in_use_is_a_message_not_a_traceback(server, tmp_path):
 
 
 def test_a_client_that_holds_a_connection_without_finishing_a_request_is_cut_off(tmp_path):
-    """A client that sends its headers, or a body, a byte at a time would otherwise hold a connection for ever
-    (slowloris): slow headers get a 408, an idle connection or a body trickling after the answer is just closed."""
-    process, base = serve(tmp_path / "home", "--header-timeout", "1")
+    """A client that sends its headers or a body a byte at a time, or never reads its answers, would otherwise hold a
+    connection for ever (slowloris): slow headers get a 408; an idle connection, a body trickling after the answer, and
+    a client that stopped reading are cut off."""
+    process, base = serve(tmp_path / "home", "--client-timeout", "1")
     host, port = base.removeprefix("http://").split(":")
     try:
         with socket.create_connection((host, int(port)), timeout=10) as connection:
@@ -222,14 +223,26 @@ def test_a_client_that_holds_a_connection_without_finishing_a_request_is_cut_off
                 answer += connection.recv(65536)
             connection.sendall(b"b")  # a byte of body after the answer, which stops uvicorn's keep-alive timer
             assert answer.startswith(b"HTTP/1.1 200") and _read_all(connection) == b""
+        with socket.socket() as connection:  # asks for 18 MB of answers and reads none of them for 3 s
+            connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            connection.settimeout(10)
+            connection.connect((host, int(port)))
+            one = len(httpx.get(f"{base}/openapi.json").content)
+            connection.sendall(b"GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n" * 3000)
+            time.sleep(3)
+            assert len(_read_all(connection)) < 3000 * one / 2  # cut off once its buffers were full for a second
     finally:
         process.terminate()
         process.wait(timeout=10)
 
 
 def _read_all(connection: socket.socket) -> bytes:
-    """Everything the server sends until it closes the connection."""
+    """Everything the server sends until it closes the connection (or resets it: a cut-off client is not owed a
+    goodbye)."""
     answer = b""
-    while chunk := connection.recv(65536):
-        answer += chunk
+    try:
+        while chunk := connection.recv(65536):
+            answer += chunk
+    except ConnectionResetError:
+        pass
     return answer

@@ -124,9 +124,10 @@ def test_a_shortening_keeps_its_words_first_character_and_others_in_order(word, 
     assert shortening_of(word, term) is shortened
 
 
-def test_everyday_words_and_stopwords_are_not_taken_for_shortenings():
-    """德国 is no 以德治国, 上司 no 上市公司, and 相关 is never indexed, so the library never 'uses' it."""
-    assert understand("德国上司相关技校", Segmenter()).unusual_words == ["技校"]
+def test_everyday_words_stopwords_and_numbers_are_not_taken_for_shortenings():
+    """德国 is no 以德治国, 上司 no 上市公司, 四名 no 四十名, and 相关 is never indexed, so the library never 'uses' it;
+    零件 is no number."""
+    assert understand("德国上司相关四名技校零件", Segmenter()).unusual_words == ["技校", "零件"]
 
 
 def test_only_words_the_library_never_uses_are_taken_for_shortenings():
@@ -135,6 +136,7 @@ def test_only_words_the_library_never_uses_are_taken_for_shortenings():
     add_shortenings(terms, used=lambda word: word == "零件", words_from=lambda start: library_words.get(start, []))
     assert list(terms.words) == ["汽车维修", "汽车修理厂", "汽车修理"]  # the commonest three; 零件 is used
     assert all(weight < 1.0 for weight in terms.words.values())
+    assert not terms.grams  # whole words only: a wrong guess's bigrams would match widely
 
 
 SCHOOLS = """某市人力资源社会保障局关于加强技工学校建设的通知

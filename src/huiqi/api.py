@@ -41,7 +41,7 @@ class ErrorBody(BaseModel):
 
 LEVEL_HELP = "national, provincial, municipal or county (国家级, 省级, 市级, 县级)"
 DATE_HELP = "YYYY-MM-DD (or YYYYMMDD)"
-HEADER_TIMEOUT_S = 20.0  # for a request's line and headers (nginx allows 60 s, Apache 20–40)
+CLIENT_TIMEOUT_S = 20.0  # to send a request's line and headers, or to read an answer (nginx allows 60 s each)
 ERRORS: dict[int | str, dict] = {status: {"model": ErrorBody} for status in (400, 404, 422)}
 
 
@@ -63,21 +63,23 @@ class HeadAsGet:
 
 
 class HuiqiHTTP(H11Protocol):
-    """uvicorn's HTTP/1.1, with two things it lacks.
+    """uvicorn's HTTP/1.1, with what it lacks against clients that hold connections (slowloris) or say nothing useful.
     - It answers a request that is not valid HTTP in plain text, before the app sees it; this says so in the API's
       error shape, with the usual cause: a URL with Chinese typed as it is (curl sends it so).
-    - It waits for a request's line and headers for ever, so a client that sends them a byte at a time holds a
-      connection as long as it likes (slowloris); this gives it `header_timeout` seconds from the connection, or from
-      the end of the last response, then answers 408 and closes (closes only, when no byte of a request came, and
-      when the answer went out but the client still trickles a body)."""
+    - It waits for a request's line and headers for ever. This gives a client `timeout` seconds from the connection,
+      or from the end of the last answer, then answers 408 and closes; it closes without a word a connection that
+      sent no byte of a request, or still trickles a body after its answer went out.
+    - It waits for ever for a client to read its answers. A client that leaves the send buffer full for `timeout`
+      seconds is cut off."""
 
     MESSAGE = ("the request is not valid HTTP; if its URL holds Chinese or other non-ASCII characters, percent-encode "
                "them (q=%E8%B4%B4%E6%81%AF for 贴息; curl does it with -G --data-urlencode 'q=贴息')")
 
-    def __init__(self, *args, header_timeout: float = HEADER_TIMEOUT_S, **kwargs) -> None:
+    def __init__(self, *args, timeout: float = CLIENT_TIMEOUT_S, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.header_timeout = header_timeout
-        self.header_timer: asyncio.TimerHandle | None = None
+        self.timeout = timeout
+        self.headers_timer: asyncio.TimerHandle | None = None
+        self.reading_timer: asyncio.TimerHandle | None = None
 
     def send_400_response(self, msg: str) -> None:
         headers, body = _error_payload(400, self.MESSAGE)
@@ -94,15 +96,22 @@ class HuiqiHTTP(H11Protocol):
         super().on_response_complete()
         self._await_headers()  # the next request on a kept-alive connection has as long as the first had
 
+    def pause_writing(self) -> None:  # the send buffer is full: the client is not reading as fast as it is sent
+        super().pause_writing()
+        self.reading_timer = self.loop.call_later(self.timeout, self.transport.abort)
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        _cancel(self.reading_timer)
+
     def connection_lost(self, exc: Exception | None) -> None:
-        if self.header_timer:
-            self.header_timer.cancel()
+        _cancel(self.headers_timer)
+        _cancel(self.reading_timer)
         super().connection_lost(exc)
 
     def _await_headers(self) -> None:
-        if self.header_timer:
-            self.header_timer.cancel()
-        self.header_timer = self.loop.call_later(self.header_timeout, self._headers_late)
+        _cancel(self.headers_timer)
+        self.headers_timer = self.loop.call_later(self.timeout, self._headers_late)
 
     def _headers_late(self) -> None:
         if self.transport.is_closing():
@@ -114,13 +123,17 @@ class HuiqiHTTP(H11Protocol):
         if not self.conn.trailing_data[0]:  # not a byte of a request: idle, closed as uvicorn's keep-alive closes it
             self.transport.close()
             return
-        message = (f"no complete request line and headers within {self.header_timeout:g} s; "
-                   "send the whole request at once")
+        message = f"no complete request line and headers within {self.timeout:g} s; send the whole request at once"
         headers, body = _error_payload(408, message)
         # h11 sends a response only to a request it has read: this one is written as it goes on the wire
         head = "".join(f"{name.decode()}: {value.decode()}\r\n" for name, value in headers)
         self.transport.write(f"HTTP/1.1 408 Request Timeout\r\n{head}\r\n".encode() + body)
         self.transport.close()
+
+
+def _cancel(timer: asyncio.TimerHandle | None) -> None:
+    if timer:
+        timer.cancel()
 
 
 def _error_payload(status: int, message: str) -> tuple[list[tuple[bytes, bytes]], bytes]:

@@ -383,9 +383,10 @@ def index(rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-grow the d
 @handles_errors
 def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
           port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
-          header_timeout: Annotated[float | None, typer.Option(
-              min=0.1, show_default=False, help="Seconds a client has to send a request's line and headers before "
-              "it is answered 408 and cut off (slow clients hold connections)  [default: 20]")] = None,
+          client_timeout: Annotated[float | None, typer.Option(
+              min=0.1, show_default=False, help="Seconds a client may keep the server waiting, to send a request's "
+              "line and headers or to read an answer, before it is cut off (408 for slow headers)  [default: 20]",
+          )] = None,
           home: HomeOption = None) -> None:
     """Serve the HTTP API (OpenAPI at /openapi.json, interactive docs at /docs).
 
@@ -403,7 +404,7 @@ def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "
     library = Library(home)
     library.index  # noqa: B018 - open (and if needed rebuild) the index before the first request
     err.print(f"huiqi serving {library.home} on http://{host}:{port}  (Ctrl-C stops)")
-    protocol = partial(HuiqiHTTP, header_timeout=header_timeout) if header_timeout else HuiqiHTTP
+    protocol = partial(HuiqiHTTP, timeout=client_timeout) if client_timeout else HuiqiHTTP
     server = uvicorn.Server(uvicorn.Config(create_app(library), log_level="warning", http=protocol))
     # uvicorn shuts down gracefully on SIGINT and SIGTERM; a closed terminal (SIGHUP) is taken as SIGTERM
     signal.signal(signal.SIGHUP, lambda _number, frame: server.handle_exit(signal.SIGTERM, frame))

@@ -60,6 +60,7 @@ ANSWER_SHAPES: dict[str, tuple[tuple[str, ...], str]] = {
 
 
 _HAN_WORD = re.compile(r"[\u4e00-\u9fff]{2,}")
+_NUMERAL = re.compile(r"[一二两三四五六七八九十百千]")  # 四名 is four people, not 四十名; 第六次 not 第十六次
 
 
 def shortening_of(word: str, term: str) -> bool:
@@ -77,7 +78,7 @@ class QueryTerms:
     grams: dict[str, float] = field(default_factory=dict)
     core: str = ""  # the question without its padding
     answer: re.Pattern | None = None  # what the answer looks like, when the question says (amount, duration …)
-    # The question's own words that may be shortenings: Chinese, not padding, not everyday words (EVERYDAY_FREQUENCY)
+    # The question's own words that may be shortenings: Chinese, not padding, numbers or everyday words
     unusual_words: list[str] = field(default_factory=list)
 
     def add(self, target: dict[str, float], terms: list[str], weight: float) -> None:
@@ -118,14 +119,13 @@ def rules() -> tuple[Rule, ...]:
 def add_shortenings(terms: QueryTerms, used: Callable[[str], bool], words_from: Callable[[str], list[str]]) -> None:
     """A word of the question that the library never uses (`used`) may be its shortening of a word the library does
     use (技校 → 技工学校, 零件 → 零部件): the commonest such words (`words_from` a first character lists the
-    library's words, commonest first) are looked for too, as an expansion is."""
+    library's words, commonest first) are looked for too, at an expansion's weight. As whole words only, not as their
+    bigrams: most such words are a guess (没法 → 没收违法所得), and a wrong one's bigrams (所得) would match widely."""
     for word in terms.unusual_words:
         if used(word):
             continue
         longer = [term for term in words_from(word[0]) if shortening_of(word, term)]
-        for term in longer[:SHORTENINGS_PER_WORD]:
-            terms.add(terms.words, [term], EXPANSION_WEIGHT)
-            terms.add(terms.grams, bigrams(term, normalised=True), EXPANSION_WEIGHT)
+        terms.add(terms.words, longer[:SHORTENINGS_PER_WORD], EXPANSION_WEIGHT)
 
 
 def check_length(query: str) -> None:
@@ -183,7 +183,8 @@ def understand(query: str, segmenter: Segmenter) -> QueryTerms:
     core = "".join(" " if token in STOP_WORDS else token for token in tokens).strip()
     terms = QueryTerms(core=core, answer=answer_shape(text),
                        unusual_words=[t for t in tokens if t not in STOP_WORDS and t not in STOPWORDS
-                                      and _HAN_WORD.fullmatch(t) and segmenter.frequency(t) < EVERYDAY_FREQUENCY])
+                                      and _HAN_WORD.fullmatch(t) and not _NUMERAL.search(t)
+                                      and segmenter.frequency(t) < EVERYDAY_FREQUENCY])
     terms.add(terms.words, segmenter.words(core, normalised=True), 1.0)
     terms.add(terms.grams, bigrams(core, normalised=True), 1.0)
     for expansion, weight in expansions:
