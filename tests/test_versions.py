@@ -305,9 +305,15 @@ def test_a_repealed_text_is_out_of_force_from_the_day_its_repeal_takes_effect(tm
     assert library.documents()[0].repealed_on is None
 
 
-def test_a_library_from_before_repeals_were_linked_is_linked_when_opened(tmp_path):
+DECIDING = regulation("中华人民共和国某某税法", "2024年12月25日 第十四届全国人民代表大会常务委员会第十三次会议通过",
+                      "本法自2026年1月1日起施行，下列行政法规同时废止：\n\n（一）《中华人民共和国某某暂行条例》；\n\n"
+                      "（二）《中华人民共和国另一暂行条例》。")
+
+
+@pytest.mark.parametrize("repealing", [REPEALING, DECIDING])  # the latter's items, provisions of their own, say no 废止
+def test_a_library_from_before_repeals_were_linked_is_linked_when_opened(tmp_path, repealing):
     (tmp_path / "old.md").write_text(REPEALED, encoding="utf-8")
-    (tmp_path / "law.md").write_text(REPEALING, encoding="utf-8")
+    (tmp_path / "law.md").write_text(repealing, encoding="utf-8")
     Library(tmp_path / "home").ingest([tmp_path / "old.md", tmp_path / "law.md"])
     with sqlite3.connect(tmp_path / "home" / "huiqi.db") as connection:
         connection.execute("DROP INDEX ix_documents_text_key")

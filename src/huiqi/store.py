@@ -187,11 +187,16 @@ def connect(url: str, read_only: bool = False) -> Engine:
     if "repealed_by" not in columns:
         with Session(engine) as session, session.begin():  # a library made before repeals were linked
             _add_link_columns(session, "text_key", versions.text_key, ("repealed_by VARCHAR(32)", "repealed_on DATE"))
-            saying = or_(*(ProvisionRow.text.contains(word) for word in repeals.REPEAL_WORDS))
-            clauses = session.execute(select(ProvisionRow.document_id, ProvisionRow.text).where(saying))
+            # every provision, in reading order, of the documents that say a repeal word: a decided list's items
+            # ('（一）《…条例》；') say none
+            saying = select(ProvisionRow.document_id).where(
+                or_(*(ProvisionRow.text.contains(word) for word in repeals.REPEAL_WORDS)))
+            provisions = session.execute(select(ProvisionRow.document_id, ProvisionRow.text)
+                                         .where(ProvisionRow.document_id.in_(saying))
+                                         .order_by(ProvisionRow.document_id, ProvisionRow.ord))
             texts: dict[str, list[str]] = {}
-            for doc_id, clause in clauses:
-                texts.setdefault(doc_id, []).append(clause)
+            for doc_id, provision in provisions:
+                texts.setdefault(doc_id, []).append(provision)
             _add_repeals(session, {doc_id: repeals.repeals(found) for doc_id, found in texts.items()})
             _relink_repeals(session, None)
     return engine
