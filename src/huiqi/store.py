@@ -328,21 +328,18 @@ class Store:
         """What a search hit shows, for provisions found by key (dense retrieval)."""
         if not keys:
             return {}
-        doc_ids = {doc_id for doc_id, _ in keys}
         with Session(self.engine) as session:
-            rows = session.execute(
-                select(ProvisionRow, DocumentRow, SourceRow.name)
-                .join(DocumentRow, ProvisionRow.document_id == DocumentRow.id)
-                .join(SourceRow, DocumentRow.source_id == SourceRow.id)
-                .where(ProvisionRow.document_id.in_(doc_ids))).all()
-            documents = {row.id: _document(row, name) for _, row, name in rows}
-        wanted = set(keys)
+            documents = {row.id: _document(row, name) for row, name in session.execute(
+                select(DocumentRow, SourceRow.name).join(SourceRow, DocumentRow.source_id == SourceRow.id)
+                .where(DocumentRow.id.in_({doc_id for doc_id, _ in keys})))}
+            provisions = session.scalars(select(ProvisionRow).where(
+                tuple_(ProvisionRow.document_id, ProvisionRow.eid).in_(keys))).all()
         return {(p.document_id, p.eid): {"doc_id": p.document_id, "doc_title": documents[p.document_id].title,
                                          "eid": p.eid, "citation": p.citation, "text": p.text or p.heading,
                                          "source": documents[p.document_id].source,
                                          "source_lines": [p.first_line, p.last_line],
                                          **documents[p.document_id].replacement()}
-                for p, _, _ in rows if (p.document_id, p.eid) in wanted}
+                for p in provisions}
 
     def remove_source(self, name: str) -> Written:
         with Session(self.engine) as session, session.begin():
