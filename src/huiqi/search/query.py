@@ -17,6 +17,7 @@ from itertools import accumulate
 
 from huiqi import organs
 from huiqi.errors import BadRequest
+from huiqi.patterns import CJK
 from huiqi.search.tokens import STOPWORDS, Segmenter, bigrams, normalise
 
 EXPANSION_WEIGHT = 0.5
@@ -59,7 +60,7 @@ ANSWER_SHAPES: dict[str, tuple[tuple[str, ...], str]] = {
 }
 
 
-_HAN_WORD = re.compile(r"[\u4e00-\u9fff]{2,}")
+_HAN_WORD = re.compile(f"[{CJK}]{{2,}}")
 _NUMERAL = re.compile(r"[一二两三四五六七八九十百千]")  # 四名 is four people, not 四十名; 第六次 not 第十六次
 
 

@@ -16,11 +16,12 @@ from importlib import resources
 import opencc
 import rjieba
 
-_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_HAN_RUN = re.compile(f"[{_HAN}]+")
-_WORD = re.compile(rf"[{_HAN}]|[a-z0-9]+(?:[.%][0-9]+)?%?")
-_PARENTHESISED_CHAR = re.compile(rf"(?<=[{_HAN}])\(([{_HAN}])\)")  # 首台(套) → 首台套
-_BREAK_BETWEEN_HAN = re.compile(rf"(?<=[{_HAN}])\s+(?=[{_HAN}])")
+from huiqi.patterns import CJK
+
+_HAN_RUN = re.compile(f"[{CJK}]+")
+_WORD = re.compile(rf"[{CJK}]|[a-z0-9]+(?:[.%][0-9]+)?%?")
+_PARENTHESISED_CHAR = re.compile(rf"(?<=[{CJK}])\(([{CJK}])\)")  # 首台(套) → 首台套
+_BREAK_BETWEEN_HAN = re.compile(rf"(?<=[{CJK}])\s+(?=[{CJK}])")
 STOPWORDS = frozenset(
     "的 了 和 与 及 或 等 在 对 为 是 把 被 将 由 以 于 之 其 该 这 那 也 都 而 并 从 向 按 给 所 "
     "有关 进行 相关".split()
