@@ -236,6 +236,36 @@ def test_a_client_that_holds_a_connection_without_finishing_a_request_is_cut_off
         process.wait(timeout=10)
 
 
+def test_a_client_cannot_hold_more_connections_than_its_share(tmp_path):
+    """One address opening connections without end would use up the server's file descriptors: the one past its share
+    is answered 429 in the API's error shape; one closed makes room for the next."""
+    process, base = serve(tmp_path / "home", "--client-connections", "3")
+    host, port = base.removeprefix("http://").split(":")
+    ask = b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n"
+    try:
+        held = [socket.create_connection((host, int(port)), timeout=10) for _ in range(3)]
+        for connection in held:  # answered, and kept alive
+            connection.sendall(ask)
+            assert connection.recv(65536).startswith(b"HTTP/1.1 200")
+        with socket.create_connection((host, int(port)), timeout=10) as connection:
+            answer = _read_all(connection)
+            assert answer.startswith(b"HTTP/1.1 429 Too Many Requests")
+            assert "more than 3 connections" in json.loads(answer.partition(b"\r\n\r\n")[2])["error"]["message"]
+        held.pop().close()
+        for _ in range(50):  # the server sees the close a moment later
+            with socket.create_connection((host, int(port)), timeout=10) as connection:
+                connection.sendall(ask)
+                if (answer := connection.recv(65536)).startswith(b"HTTP/1.1 200"):
+                    break
+            time.sleep(0.05)
+        assert answer.startswith(b"HTTP/1.1 200")
+        for connection in held:
+            connection.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 def _read_all(connection: socket.socket) -> bytes:
     """Everything the server sends until it closes the connection (or resets it: a cut-off client is not owed a
     goodbye)."""

@@ -8,6 +8,7 @@ import asyncio
 import json
 import logging
 from dataclasses import asdict
+from http import HTTPStatus
 from typing import Annotated
 from urllib.parse import unquote_to_bytes
 
@@ -42,6 +43,7 @@ class ErrorBody(BaseModel):
 LEVEL_HELP = "national, provincial, municipal or county (国家级, 省级, 市级, 县级)"
 DATE_HELP = "YYYY-MM-DD (or YYYYMMDD)"
 CLIENT_TIMEOUT_S = 20.0  # to send a request's line and headers, or to read an answer (nginx allows 60 s each)
+CLIENT_CONNECTIONS = 64  # open at once from one address: a browser opens 6; a proxy in front, one per request in flight
 ERRORS: dict[int | str, dict] = {status: {"model": ErrorBody} for status in (400, 404, 422)}
 
 
@@ -70,14 +72,18 @@ class HuiqiHTTP(H11Protocol):
       or from the end of the last answer, then answers 408 and closes; it closes without a word a connection that
       sent no byte of a request, or still trickles a body after its answer went out.
     - It waits for ever for a client to read its answers. A client that leaves the send buffer full for `timeout`
-      seconds is cut off."""
+      seconds is cut off.
+    - It lets one client open as many connections as the process has file descriptors, leaving none for others. This
+      answers a connection beyond `per_client` open ones from the same address with 429, and closes it."""
 
     MESSAGE = ("the request is not valid HTTP; if its URL holds Chinese or other non-ASCII characters, percent-encode "
                "them (q=%E8%B4%B4%E6%81%AF for 贴息; curl does it with -G --data-urlencode 'q=贴息')")
 
-    def __init__(self, *args, timeout: float = CLIENT_TIMEOUT_S, **kwargs) -> None:
+    def __init__(self, *args, timeout: float = CLIENT_TIMEOUT_S, per_client: int = CLIENT_CONNECTIONS,
+                 **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.timeout = timeout
+        self.per_client = per_client
         self.headers_timer: asyncio.TimerHandle | None = None
         self.reading_timer: asyncio.TimerHandle | None = None
 
@@ -89,7 +95,13 @@ class HuiqiHTTP(H11Protocol):
         self.transport.close()
 
     def connection_made(self, transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+        super().connection_made(transport)  # adds this one to the server's open connections
+        address = self.client[0] if self.client else None
+        if address and sum(other.client is not None and other.client[0] == address
+                           for other in self.connections) > self.per_client:
+            self._refuse(429, f"more than {self.per_client} connections open from your address; "
+                              "close some, or send your requests over fewer kept-alive connections")
+            return
         self._await_headers()
 
     def on_response_complete(self) -> None:
@@ -123,11 +135,16 @@ class HuiqiHTTP(H11Protocol):
         if not self.conn.trailing_data[0]:  # not a byte of a request: idle, closed as uvicorn's keep-alive closes it
             self.transport.close()
             return
-        message = f"no complete request line and headers within {self.timeout:g} s; send the whole request at once"
-        headers, body = _error_payload(408, message)
-        # h11 sends a response only to a request it has read: this one is written as it goes on the wire
+        self._refuse(408, f"no complete request line and headers within {self.timeout:g} s; "
+                          "send the whole request at once")
+
+    def _refuse(self, status: int, message: str) -> None:
+        """Answers before any request was read, and closes: h11 sends a response only to a request it has read, so
+        this one is written as it goes on the wire."""
+        headers, body = _error_payload(status, message)
         head = "".join(f"{name.decode()}: {value.decode()}\r\n" for name, value in headers)
-        self.transport.write(f"HTTP/1.1 408 Request Timeout\r\n{head}\r\n".encode() + body)
+        reason = HTTPStatus(status).phrase
+        self.transport.write(f"HTTP/1.1 {status} {reason}\r\n{head}\r\n".encode() + body)
         self.transport.close()
 
 

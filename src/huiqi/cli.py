@@ -387,6 +387,10 @@ def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "
               min=0.1, show_default=False, help="Seconds a client may keep the server waiting, to send a request's "
               "line and headers or to read an answer, before it is cut off (408 for slow headers)  [default: 20]",
           )] = None,
+          client_connections: Annotated[int | None, typer.Option(
+              min=1, show_default=False, help="Connections one client address may hold open at once; one more is "
+              "answered 429 and closed. Behind a reverse proxy, every request in flight counts  [default: 64]",
+          )] = None,
           home: HomeOption = None) -> None:
     """Serve the HTTP API (OpenAPI at /openapi.json, interactive docs at /docs).
 
@@ -404,7 +408,8 @@ def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "
     library = Library(home)
     library.index  # noqa: B018 - open (and if needed rebuild) the index before the first request
     err.print(f"huiqi serving {library.home} on http://{host}:{port}  (Ctrl-C stops)")
-    protocol = partial(HuiqiHTTP, timeout=client_timeout) if client_timeout else HuiqiHTTP
+    limits = {"timeout": client_timeout, "per_client": client_connections}
+    protocol = partial(HuiqiHTTP, **{name: value for name, value in limits.items() if value is not None})
     server = uvicorn.Server(uvicorn.Config(create_app(library), log_level="warning", http=protocol))
     # uvicorn shuts down gracefully on SIGINT and SIGTERM; a closed terminal (SIGHUP) is taken as SIGTERM
     signal.signal(signal.SIGHUP, lambda _number, frame: server.handle_exit(signal.SIGTERM, frame))
