@@ -73,6 +73,12 @@ def test_search_filters_and_grouping(server):
     assert {hit["doc_title"] for hit in provincial} == {"江苏省财政厅关于实施“苏质贷”小微企业贴息政策的通知"}
 
 
+def test_search_by_document_number_lists_the_document(server):
+    hits = server.get("/api/search", params={"q": "苏财金[2024]25号", "k": 10}).json()["hits"]
+    assert [hit["citation"].rpartition("》")[2] for hit in hits] == ["", "一、", "二、"]
+    assert {hit["doc_title"] for hit in hits} == {"江苏省财政厅关于实施“苏质贷”小微企业贴息政策的通知"}
+
+
 def test_documents_and_provisions(server):
     listing = server.get("/api/docs").json()
     assert listing["total"] == 2 and listing["documents"][0]["source"] in ("jiangsu.txt", "national.txt")

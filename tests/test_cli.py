@@ -456,4 +456,6 @@ def test_a_search_that_finds_nothing_says_what_to_try(tmp_path, notice_file):
     assert "0 hits" in plain.stdout and "try fewer or other words" in plain.stderr and "filter" not in plain.stderr
     assert "not in documents these filters let through" in huiqi(home, "search", "废弃物", "--since", "2030-01-01").stderr
     assert "no provision holds these words" in huiqi(home, "search", "qwertyzzz", "--since", "2030-01-01").stderr
+    named = huiqi(home, "search", "国办发[2024]7号 qwertyzzz").stderr  # the 文号 keeps the search in its document
+    assert "the document the 文号 names holds none of the other words" in named
     assert huiqi(home, "search", "qwertyzzz", "--json").stderr == ""  # machines get the empty list alone

@@ -10,8 +10,18 @@ import pytest
 
 from conftest import pdf_lines
 from huiqi.errors import BadRequest
+from huiqi.patterns import doc_number_mentions
 from huiqi.search import Filters
-from huiqi.search.query import QueryTerms, add_shortenings, answer_shape, rule_words, shortening_of, understand
+from huiqi.search.query import (
+    QueryTerms,
+    add_shortenings,
+    answer_shape,
+    document_number_key,
+    named_documents,
+    rule_words,
+    shortening_of,
+    understand,
+)
 from huiqi.search.tokens import Segmenter, bigrams, normalise
 
 NATIONAL = """国务院办公厅关于进一步支持小型微型企业发展的意见
@@ -477,6 +487,24 @@ def test_rrf_adds_provisions_only_the_embeddings_found_and_obeys_filters(indexed
     assert filtered.hits and peak not in [(h.doc_id, h.eid) for h in filtered.hits]  # filters bind embeddings too
 
 
+def test_with_embeddings_a_document_number_still_lists_its_document_and_keeps_the_search_in_it(indexed):
+    """The embeddings would reorder a listing by likeness to '国办发〔2024〕5号', and their own ranking (RRF) spans
+    the library."""
+    from huiqi.search import dense
+
+    peak = next((d.id, p.eid) for d, p in indexed.store.provisions() if p.citation.endswith("分时电价机制的通知》一、"))
+    lexical = [(h.doc_id, h.eid) for h in indexed.search("国办发〔2024〕5号 企业", k=10).hits]
+    assert len(lexical) >= 2 and len({doc_id for doc_id, _ in lexical}) == 1
+    embeddings = _FixedEmbeddings({lexical[1]: 0.99}, [peak])
+    listed = dense.hybrid_search(indexed.index, embeddings, indexed.store.hit_fields, "国办发〔2024〕5号", 10, None,
+                                 False, fusion="rrf")
+    assert [h.citation.rpartition("》")[2] for h in listed.hits] == ["", "一、", "二、", "三、"]
+    asked = dense.hybrid_search(indexed.index, embeddings, indexed.store.hit_fields, "国办发〔2024〕5号 企业", 10,
+                                None, False, fusion="rrf")
+    keys = [(h.doc_id, h.eid) for h in asked.hits]
+    assert keys[0] == lexical[1] and sorted(keys) == sorted(lexical)  # reranked, within the document
+
+
 def test_a_provision_is_as_similar_as_its_most_similar_passage():
     import numpy as np
 
@@ -722,6 +750,74 @@ def test_closing_clauses_rank_below_provisions_that_say_something(rules_library,
     assert [hit.eid for hit in rules_library.search(question).hits[:2]] == ["art_38", "art_37__point_2"]
     monkeypatch.setattr(index, "BOILERPLATE_WEIGHT", 1.0)
     assert [hit.eid for hit in rules_library.search(question).hits[:2]] == ["art_38", "art_39"]
+
+
+@pytest.mark.parametrize(("typed", "key"), [
+    ("国办发〔2024〕5号", "国办发〔2024〕5号"), ("国办发[2024]5号", "国办发〔2024〕5号"),
+    ("国办发（2024）05号", "国办发〔2024〕5号"), ("国办发 2024年5号", "国办发〔2024〕5号"),
+    ("民政部令第 69 号", "民政部令第69号"), ("生态环境部、市场监管总局令第31号", "生态环境部市场监管总局令第31号"),
+    ("财政部 税务总局公告2023年第7号", "财政部税务总局公告〔2023〕7号"), ("2021年第41号", "〔2021〕41号"),
+])
+def test_every_spelling_of_a_document_number_has_one_key(typed, key):
+    assert document_number_key(typed) == key
+
+
+def test_dates_and_counts_are_not_document_numbers():
+    assert doc_number_mentions("2024年7月7号起施行") == []
+    assert document_number_key("第三条") is None
+
+
+def test_a_question_naming_a_document_number_keeps_the_longest_issuer_the_library_knows():
+    segmenter = Segmenter()
+    known = {"国办发〔2024〕5号", "发〔2024〕5号", "民政部令第69号"}.__contains__
+    assert named_documents("请问国办发[2024]5号文件讲了什么？", known, segmenter) == (["国办发〔2024〕5号"], "")
+    assert named_documents("国办发2024年5号 贴息比例多少", known, segmenter) == (["国办发〔2024〕5号"], " 贴息比例多少")
+    assert named_documents("国办发〔2024〕5号和民政部令第69号", known, segmenter) == (
+        ["国办发〔2024〕5号", "民政部令第69号"], "")
+    assert named_documents("国办发〔2024〕6号 贴息", known, segmenter) == ([], "国办发〔2024〕6号 贴息")
+
+
+def test_a_document_number_alone_lists_its_document_as_it_is_read(indexed):
+    hits = indexed.search("请问国办发[2024]5号讲了什么", k=10).hits
+    assert {hit.doc_title for hit in hits} == {"国务院办公厅关于进一步支持小型微型企业发展的意见"}
+    assert [hit.citation.rpartition("》")[2] for hit in hits] == ["", "一、", "二、", "三、"]  # its opening first
+    assert [hit.source_lines[0] for hit in hits] == sorted(hit.source_lines[0] for hit in hits)
+
+
+def test_a_document_number_with_words_searches_that_document(indexed):
+    hits = indexed.search("苏财金〔2024〕25号 贴息", k=10).hits  # 贴息 is in three documents
+    assert hits and {hit.doc_title for hit in hits} == {"江苏省财政厅关于实施“苏质贷”小微企业贴息政策的通知"}
+    assert hits[0].citation.endswith("》一、")
+    assert indexed.search("苏财金〔2024〕25号 峰谷电价", k=10).hits == []  # not in that document
+    others = titles(indexed.search("苏财金〔2023〕25号 贴息", k=10))  # a number the library lacks: words as usual
+    assert len(set(others)) == 3
+
+
+def test_every_document_number_in_the_catalog_finds_its_document_however_it_is_typed(corpus, tmp_path):
+    """The hand-checked 文号 of the corpus (eval/catalog.jsonl), each typed as people type them: the first hit is the
+    document's first provision."""
+    from conftest import ROOT
+    from huiqi.library import Library
+
+    library = Library(tmp_path / "home", dense=False)
+    library.ingest([corpus])
+    gold = [json.loads(line) for line in (ROOT / "eval" / "catalog.jsonl").read_text(encoding="utf-8").splitlines()]
+    for row in gold:
+        row["title"] = row["title"].replace(" ", "")  # the catalog keeps a title's phrase separators
+    starts = {(row["title"], row["source"]): row["first_line"] for row in gold}  # a copy in another compilation too
+    missed, tried = [], 0
+    for row in (row for row in gold if row["doc_number"]):
+        number = row["doc_number"]
+        typed = [number, f"请问{number}文件讲了什么", number.replace("〔", "[").replace("〕", "]"),
+                 number.replace("〔", "（").replace("〕", "）"), number.replace("〔", "").replace("〕", "年")]
+        for query in dict.fromkeys(typed):
+            tried += 1
+            hits = library.search(query, k=3).hits
+            first = hits[0] if hits else None
+            title = first.doc_title.replace(" ", "") if first else None
+            if title != row["title"] or first.source_lines[0] > starts[title, first.source] + 40:
+                missed.append(f"{query} → {hits[0].doc_title if hits else 'nothing'}")
+    assert tried > 300 and not missed, missed
 
 
 def test_rebuilding_twice_grows_the_same_dictionary_and_ranks_the_same(corpus, tmp_path):

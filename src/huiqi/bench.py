@@ -108,6 +108,29 @@ def _parse(path: Path) -> None:
     parse_source(read.read_source(path))
 
 
+def _number_lookups(library: Library, runs: int, k: int) -> tuple[list[float], int, int]:
+    """Every numbered document looked up by its 文号, as printed and typed as 2024年7号: the times, and how many put
+    the document (or one sharing its number) first."""
+    from huiqi.search.query import document_number_key
+
+    carrying: dict[str | None, set[str]] = {}
+    numbers = []
+    for document in library.documents():
+        if document.doc_number:
+            numbers.append(document.doc_number)
+            carrying.setdefault(document_number_key(document.doc_number), set()).add(document.id)
+    typed = [(spelling, carrying[document_number_key(number)]) for number in numbers
+             for spelling in dict.fromkeys([number, number.replace("〔", "").replace("〕", "年")])]
+    took, found = [], 0
+    for run in range(runs):
+        for spelling, documents in typed:
+            started = time.perf_counter()
+            hits = library.search(spelling, k=k).hits
+            took.append((time.perf_counter() - started) * 1000)
+            found += run == 0 and bool(hits) and hits[0].doc_id in documents
+    return took, found, len(typed)
+
+
 def bench_search(sources: list[Path], queries_file: Path, home: Path | None, runs: int, k: int = 10) -> dict:
     """Query latency on a library of ≥100k provisions (the laws collection and the corpus), k=10, lexical
     path, beside the chunk+BM25 baseline over the same files, in one run."""
@@ -135,6 +158,7 @@ def bench_search(sources: list[Path], queries_file: Path, home: Path | None, run
             started = time.perf_counter()
             library.search(question, k=k, filters=Filters(region="江苏省"))
             filtered.append((time.perf_counter() - started) * 1000)
+    numbered, found, tried = _number_lookups(library, runs, k)
     begun = time.perf_counter()
     baseline = ChunkBM25({name: "\n".join(read.read_source(path).lines) for path, name in named})
     baseline_build_s = time.perf_counter() - begun
@@ -156,6 +180,9 @@ def bench_search(sources: list[Path], queries_file: Path, home: Path | None, run
              f"ingest + index {build_s:.0f} s (0 s when --home already holds it)",
              f"queries: {len(questions)} questions from {queries_file.name} × {runs} runs, k={k}",
              row("huiqi lexical", lexical), row("huiqi lexical + region filter (江苏省)", filtered),
+             row("huiqi 文号 lookup", numbered),
+             f"文号 lookups: every numbered document's 文号, as printed and as 2024年7号: {found} of {tried} put "
+             "their document first",
              row("baseline: 500-char chunks + bm25s", chunked),
              f"baseline chunks: {len(baseline.chunks)}, built in {baseline_build_s:.0f} s",
              f"peak memory (RSS): {peak:.0f} MB"]
@@ -163,7 +190,8 @@ def bench_search(sources: list[Path], queries_file: Path, home: Path | None, run
               "queries": len(questions), "runs": runs, "k": k,
               "latency_ms": {name: {q: round(percentile(v, q), 3) for q in (50, 95, 99)}
                              for name, v in (("lexical", lexical), ("lexical_region", filtered),
-                                             ("baseline", chunked))},
+                                             ("doc_number", numbered), ("baseline", chunked))},
+              "doc_number_found_first": [found, tried],
               "lines": lines}
     if home is None:
         shutil.rmtree(work, ignore_errors=True)

@@ -48,6 +48,11 @@ _BRACKET_CLOSE = "〕］\\]）)﹞】}"
 # 发文字号: 机关代字 + 〔年份〕 + 序号 + 号, with every bracket variant seen in extracted text.
 DOC_NUMBER = re.compile(
     rf"([{CJK}]{{1,16}})\s*[{_BRACKET_OPEN}]\s*(\d{{4}})\s*[{_BRACKET_CLOSE}]\s*(\d{{1,4}})\s*号")
+# A 文号 as people type one, whitespace removed: any bracket or none around the year (国办发2024年7号), and 令 and
+# 公告 numbers (民政部令第69号, 财政部税务总局公告2023年第7号). The issuer is the run of characters before it.
+TYPED_DOC_NUMBER = re.compile(
+    rf"([{CJK}、]*)(?:[{_BRACKET_OPEN}](\d{{4}})[{_BRACKET_CLOSE}]|(\d{{4}})年?)第?(\d{{1,5}})号"
+    rf"|([{CJK}、]*令)第(\d{{1,5}})号")
 # alone on its line, bracketed, or with the 签发人 beside it (GB/T 9704 7.2.4, documents sent upward)
 DOC_NUMBER_LINE = re.compile(rf"^[（(]?\s*{DOC_NUMBER.pattern}\s*[）)]?(?:\s*签发人[:：]\s*[{CJK} ]{{2,20}})?$")
 # 令 and 公告 numbers: "第 744 号" under a 令 header, "2021 年第 41 号" under a 公告 title.
@@ -190,6 +195,23 @@ def normalise_doc_number(text: str) -> str | None:
         return None
     agency, year, serial = match.groups()
     return f"{agency}〔{year}〕{int(serial)}号"
+
+
+def doc_number_mentions(text: str) -> list[tuple[int, list[tuple[int, str]]]]:
+    """Each 文号 in `text` (whitespace removed): where it ends, and the keys it may be, each with where it begins,
+    the longest issuer first. The run before the number may hold more than the issuer: in '请问国办发〔2024〕7号' it
+    is 请问国办发, 问国办发, 国办发 … A key is what every spelling of one number shares: '国办发〔2024〕7号' (from
+    '国办发[2024]7号', '国办发2024年7号'), '民政部令第69号', '财政部税务总局公告〔2023〕7号' (from '…公告2023年第7号');
+    a number with no issuer before it ('2021年第41号') has the key '〔2021〕41号'."""
+    found = []
+    for match in TYPED_DOC_NUMBER.finditer(text):
+        if match.group(5):
+            issuer, number = match.group(5), f"第{int(match.group(6))}号"
+        else:
+            issuer, number = match.group(1), f"〔{match.group(2) or match.group(3)}〕{int(match.group(4))}号"
+        starts = [i for i in range(len(issuer)) if issuer[i] != "、"] or [len(issuer)]
+        found.append((match.end(), [(match.start() + i, issuer[i:].replace("、", "") + number) for i in starts]))
+    return found
 
 
 def ends_terminal(text: str) -> bool:

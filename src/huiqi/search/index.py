@@ -22,10 +22,10 @@ from huiqi import organs, regions
 from huiqi import patterns as P
 from huiqi.errors import BadRequest
 from huiqi.records import Document, Provision
-from huiqi.search.query import add_shortenings, rule_words, understand
+from huiqi.search.query import add_shortenings, document_number_key, named_documents, rule_words, understand
 from huiqi.search.tokens import Segmenter, bigrams, hand_kept_terms, normalise
 
-SCHEMA_VERSION = "13"  # bump whenever what is indexed or embedded changes: an older index is then rebuilt
+SCHEMA_VERSION = "14"  # bump whenever what is indexed or embedded changes: an older index is then rebuilt
 # Field weights, fixed by reasoning rather than tuned to the evaluation set: the provision's own words count
 # most, the document title and headings above it tell what it is about, bigrams catch what segmentation misses.
 WORDS_BOOST, PATH_BOOST, GRAMS_BOOST = 1.0, 0.35, 0.3
@@ -129,7 +129,7 @@ class SearchResult:
 
 def _schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
-    for name in ("doc_id", "source", "region_code", "region_path", "level", "genre", "issuer"):
+    for name in ("doc_id", "source", "region_code", "region_path", "level", "genre", "issuer", "doc_number"):
         builder.add_text_field(name, stored=False, tokenizer_name="raw", index_option="basic")
     for name in ("words", "path", "grams"):
         builder.add_text_field(name, tokenizer_name="ws", index_option="freq")
@@ -362,6 +362,8 @@ class SearchIndex:
                 doc.add_text(name, value)
         for name in _issuer_names(document):
             doc.add_text("issuer", name)
+        if number := document.doc_number and document_number_key(document.doc_number):
+            doc.add_text("doc_number", number)
         # The title path goes in front of the provision's own words (DESIGN: "title path and document title
         # prefixed"), so that a word of the title counts alike for every provision of the document.
         path_words = self._path_words(path)
@@ -412,8 +414,14 @@ class SearchIndex:
         """The best `depth` provisions, reranked; more where they come from fewer than `documents` documents
         (grouped results show one hit per document, and the best 50 provisions can all be in three)."""
         self._follow_terms()
-        terms = understand(query, self.segmenter)
         searcher = self.index.searcher()
+        restrictions = self._filters(filters or Filters())
+        numbers, query = self._named_documents(searcher, query)
+        if numbers:  # a 文号 the library knows keeps the search in its documents
+            restrictions.append((tantivy.Occur.Must, tantivy.Query.term_set_query(self.schema, "doc_number", numbers)))
+            if not query:
+                return self._in_reading_order(searcher, restrictions)
+        terms = understand(query, self.segmenter)
         add_shortenings(terms, lambda word: searcher.doc_freq("words", word) > 0,
                         lambda start: [term for term, _ in searcher.terms_with_prefix("words", start)])
         clauses = [(tantivy.Occur.Should, self._term(field_name, term, weight * boost))
@@ -424,7 +432,6 @@ class SearchIndex:
         if not clauses:
             return []
         scoring = tantivy.Query.boolean_query(clauses)
-        restrictions = self._filters(filters or Filters())
         final = tantivy.Query.boolean_query([(tantivy.Occur.Must, scoring), *restrictions]) if restrictions else scoring
         wanted = depth * PASSAGES_PER_HIT
         while True:
@@ -435,6 +442,24 @@ class SearchIndex:
             wanted *= 4
         return _rerank(hits, matched, [w for w, weight in terms.words.items() if weight >= 1.0 and len(w) >= 2],
                        terms.answer, _day_asked(filters).isoformat())
+
+    def named_documents(self, query: str) -> tuple[list[str], str]:
+        """The 文号 in `query` that name documents of the library (as index keys), and the question without them
+        ('' when it asks for nothing more than the documents)."""
+        return self._named_documents(self.index.searcher(), query)
+
+    def _named_documents(self, searcher, query: str) -> tuple[list[str], str]:
+        return named_documents(query, lambda key: searcher.doc_freq("doc_number", key) > 0, self.segmenter)
+
+    def _in_reading_order(self, searcher, restrictions: list[tuple]) -> list[Hit]:
+        """Every provision of the documents a question names by 文号 alone, as they are read: the first article first.
+        A document's passages are few enough (hundreds) to read them all."""
+        query = tantivy.Query.boolean_query(restrictions)
+        found = searcher.search(query, limit=max(1, searcher.search(query, limit=1, count=True).count),
+                                count=False).hits
+        hits, _ = self._provisions(searcher, found, len(found), 0)
+        order = {doc_id: rank for rank, doc_id in enumerate(dict.fromkeys(hit.doc_id for hit in hits))}
+        return sorted(hits, key=lambda hit: (order[hit.doc_id], hit.source_lines[0]))
 
     @staticmethod
     def _provisions(searcher, found: list, depth: int, documents: int) -> tuple[list[Hit], dict]:

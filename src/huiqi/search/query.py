@@ -16,8 +16,8 @@ from importlib import resources
 from itertools import accumulate
 
 from huiqi import organs
+from huiqi import patterns as P
 from huiqi.errors import BadRequest
-from huiqi.patterns import CJK
 from huiqi.search.tokens import STOPWORDS, Segmenter, bigrams, normalise
 
 EXPANSION_WEIGHT = 0.5
@@ -60,7 +60,11 @@ ANSWER_SHAPES: dict[str, tuple[tuple[str, ...], str]] = {
 }
 
 
-_HAN_WORD = re.compile(f"[{CJK}]{{2,}}")
+# What a question says besides a 文号 when it wants the document itself: '国办发〔2024〕7号文件讲了什么'.
+DOCUMENT_WORDS = frozenset("文 文件 全文 原文 内容 主要内容 具体 讲 说 写 讲的 说的 规定了".split())
+_WORDISH = re.compile(r"\w")
+
+_HAN_WORD = re.compile(f"[{P.CJK}]{{2,}}")
 _NUMERAL = re.compile(r"[一二两三四五六七八九十百千]")  # 四名 is four people, not 四十名; 第六次 not 第十六次
 
 
@@ -127,6 +131,34 @@ def add_shortenings(terms: QueryTerms, used: Callable[[str], bool], words_from: 
             continue
         longer = [term for term in words_from(word[0]) if shortening_of(word, term)]
         terms.add(terms.words, longer[:SHORTENINGS_PER_WORD], EXPANSION_WEIGHT)
+
+
+def document_number_key(doc_number: str) -> str | None:
+    """What a document's 文号 is indexed as: the key every spelling of it shares (`patterns.doc_number_mentions`)."""
+    mentions = P.doc_number_mentions(re.sub(r"\s+", "", normalise(doc_number)))
+    return mentions[0][1][0][1] if mentions else None
+
+
+def named_documents(query: str, known: Callable[[str], bool], segmenter: Segmenter) -> tuple[list[str], str]:
+    """The 文号 a question names that the library `known`s, as keys, and the question without them: '' when the
+    rest is padding or words for the document itself ('国办发〔2024〕7号文件讲了什么'), for then the document is
+    wanted whole. Of the issuers the run before a number may be, the longest the library knows is taken."""
+    text = re.sub(r"\s+", "", normalise(query))
+    keys: list[str] = []
+    rest, done = [], 0
+    for end, candidates in P.doc_number_mentions(text):
+        found = next(((start, key) for start, key in candidates if known(key)), None)
+        if found:
+            keys.append(found[1])
+            rest.append(text[done:found[0]])
+            done = end
+    if not keys:
+        return [], query
+    rest.append(text[done:])
+    remainder = " ".join(rest)
+    wordless = all(token in STOP_WORDS or token in DOCUMENT_WORDS or not _WORDISH.search(token)
+                   for token in segmenter.jieba.cut(remainder))
+    return list(dict.fromkeys(keys)), "" if wordless else remainder
 
 
 def check_length(query: str) -> None:
