@@ -21,6 +21,8 @@ TEXT = "关于印发《江苏省制造业贷款财政贴息实施方案》的通
     ("gb18030", b"", "gb18030"),
     ("gbk", b"", "gb18030"),
     ("utf-16", b"", "utf-16"),
+    ("utf-32", b"", "utf-32"),  # its byte order mark begins with UTF-16's
+    ("utf-32-be", b"\x00\x00\xfe\xff", "utf-32"),
 ])
 def test_text_encoding_is_detected(tmp_path, encoding, prefix, expected):
     path = tmp_path / "gb18030_title.txt"
@@ -116,7 +118,7 @@ class _Trickle(io.RawIOBase):
 
 
 @pytest.mark.parametrize("size", [1, 7, 1 << 20])
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030", "utf-16"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030", "utf-16", "utf-32"])
 def test_streamed_lines_decode_whatever_the_blocks(encoding, size):
     # ASCII first: the encoding is decided at the first byte that is not, possibly several blocks later
     text = "plain ascii\r\n\n贴息怎么申请\u2028还是不行\n" + "很长" * 50 + "\n末行无换行"

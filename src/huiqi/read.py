@@ -124,8 +124,10 @@ def stream_lines(stream: io.BufferedReader, name: str, longest: int) -> Iterator
         yield pending.rstrip("\r")
 
 
-# Byte order mark → the codec that reads what follows it
-_BOMS = {b"\xef\xbb\xbf": "utf-8", b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
+# Byte order mark → the codec that reads what follows it; UTF-32's first, for UTF-16's begins it
+_BOMS = {b"\xff\xfe\x00\x00": "utf-32-le", b"\x00\x00\xfe\xff": "utf-32-be", b"\xef\xbb\xbf": "utf-8",
+         b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
+_WIDE = ("utf-16", "utf-32")  # encodings where a NUL byte is part of a character
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
 
 
@@ -143,7 +145,9 @@ def _decoded(stream: io.BufferedReader, name: str) -> Iterator[str]:
     undecided, offset, encoding = b"", 0, None
     for block in blocks:
         undecided += block
-        if offset == 0 and (bom := next((bom for bom in _BOMS if undecided.startswith(bom)), None)):
+        if offset == 0 and len(undecided) < 4 and any(bom.startswith(undecided) for bom in _BOMS):
+            continue  # a byte order mark may have begun: \xff\xfe is UTF-16's, or the start of UTF-32's
+        if offset == 0 and (bom := _bom(undecided)):
             encoding, offset, undecided = _BOMS[bom], len(bom), undecided[len(bom):]
             break
         _refuse_binary(name, block)
@@ -161,12 +165,14 @@ def _decoded(stream: io.BufferedReader, name: str) -> Iterator[str]:
         if len(undecided) - first > 4096:  # a line that long is one query's error whatever its encoding
             encoding = _stream_encoding(name, undecided, final=False)
             break
+    if encoding is None and offset == 0 and (bom := _bom(undecided)):  # the stream ended inside the first 4 bytes
+        encoding, offset, undecided = _BOMS[bom], len(bom), undecided[len(bom):]
     if not undecided and encoding is None:
         return
     encoding = encoding or _stream_encoding(name, undecided, final=True)  # the stream ended first
     decoder = codecs.getincrementaldecoder(encoding)()
     for block in itertools.chain([undecided] if undecided else [], blocks, [b""]):
-        if not encoding.startswith("utf-16"):  # where NUL is not part of a character
+        if not encoding.startswith(_WIDE):
             _refuse_binary(name, block)
         held = decoder.getstate()[0]  # bytes of a character begun in the block before
         try:
@@ -175,6 +181,10 @@ def _decoded(stream: io.BufferedReader, name: str) -> Iterator[str]:
             yield (held + block)[:exc.start].decode(encoding)  # the lines before the damage
             raise _Damage(encoding, offset - len(held) + exc.start) from None
         offset += len(block)
+
+
+def _bom(data: bytes) -> bytes | None:
+    return next((bom for bom in _BOMS if data.startswith(bom)), None)
 
 
 def _stream_encoding(name: str, data: bytes, final: bool) -> str:
@@ -199,14 +209,13 @@ def _lines(text: str) -> list[str]:
 
 
 def decode_text(name: str, data: bytes) -> tuple[str, str]:
-    """UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030 (a superset of GBK and GB2312)."""
-    for bom, encoding in _BOMS.items():
-        if data.startswith(bom):
-            body = data[len(bom):]
-            try:
-                return body.decode(encoding), "utf-8-sig" if encoding == "utf-8" else "utf-16"
-            except UnicodeDecodeError as exc:
-                raise _damaged(name, encoding, len(bom) + exc.start, _line_of(body, exc.start, encoding)) from exc
+    """UTF-8 (with or without BOM), UTF-16 or UTF-32 with BOM, else GB18030 (a superset of GBK and GB2312)."""
+    if bom := _bom(data):
+        encoding, body = _BOMS[bom], data[len(bom):]
+        try:
+            return body.decode(encoding), "utf-8-sig" if encoding == "utf-8" else encoding[:6]
+        except UnicodeDecodeError as exc:
+            raise _damaged(name, encoding, len(bom) + exc.start, _line_of(body, exc.start, encoding)) from exc
     _refuse_binary(name, data[:8192])
     return _sniff(name, data, final=True)
 
@@ -258,7 +267,7 @@ def _line_of(data: bytes, byte: int, encoding: str = "utf-8") -> int:
 
 def _damaged(name: str, encoding: str, byte: int, line: int) -> DamagedText:
     """The message for damaged text: UTF-8 is mended or saved again; GB18030 damage may be another encoding."""
-    codec = "utf-16" if encoding.startswith("utf-16") else encoding
+    codec = encoding[:6] if encoding.startswith(_WIDE) else encoding
     if encoding == "gb18030":
         advice = "the file is damaged, or in another encoding; convert it with iconv or save it as UTF-8"
     else:
