@@ -16,6 +16,7 @@ from huiqi.search.query import (
     QueryTerms,
     add_shortenings,
     answer_shape,
+    cited_article,
     document_number_key,
     named_documents,
     rule_words,
@@ -750,6 +751,52 @@ def test_closing_clauses_rank_below_provisions_that_say_something(rules_library,
     assert [hit.eid for hit in rules_library.search(question).hits[:2]] == ["art_38", "art_37__point_2"]
     monkeypatch.setattr(index, "BOILERPLATE_WEIGHT", 1.0)
     assert [hit.eid for hit in rules_library.search(question).hits[:2]] == ["art_38", "art_39"]
+
+
+@pytest.mark.parametrize(("typed", "title", "article", "picks", "not_picks"), [
+    ("公司法第十条", "公司法", "art_10", ["chp_1__art_10", "chp_1__art_10__para_2"], ["chp_1__art_100"]),
+    ("请问《中华人民共和国公司法》第 10 条第二款怎么规定", "公司法", "art_10", ["art_10__para_2"], ["art_10__para_1"]),
+    ("劳动合同法第四十条第三项", "劳动合同法", "art_40", ["art_40__point_3", "art_40__para_1__point_3"],
+     ["art_40__point_30"]),
+    ("公司法第一百零二条之一", "公司法", "art_102-1", ["art_102-1"], ["art_102"]),
+])
+def test_a_cited_article_is_read_with_the_longest_title_the_library_knows(typed, title, article, picks, not_picks):
+    known = {"公司法", "劳动合同法", "合同法"}.__contains__
+    cited = cited_article(typed, known)
+    assert (cited.title, cited.article) == (title, article)
+    assert all(cited.part.search(eid) for eid in picks) and not any(cited.part.search(eid) for eid in not_picks)
+
+
+def test_an_article_of_a_title_the_library_lacks_is_no_citation():
+    assert cited_article("根据第十条", {"公司法"}.__contains__) is None
+    assert cited_article("证券法第十条", {"公司法"}.__contains__) is None
+
+
+def test_a_cited_article_lists_its_provisions_and_a_missing_one_is_searched_as_words(rules_library):
+    hits = rules_library.search("矿业权出让交易规则第三十七条", k=10).hits
+    assert [hit.eid for hit in hits] == ["art_37", "art_37__point_1", "art_37__point_2"]
+    assert [hit.eid for hit in rules_library.search("《矿业权出让交易规则》第37条第二项").hits] == ["art_37__point_2"]
+    assert rules_library.search("矿业权出让交易规则第九十条 出让收益").hits[0].eid == "art_38"
+    from huiqi.search import dense
+
+    embeddings = _FixedEmbeddings({(hits[0].doc_id, "art_37__point_2"): 0.99}, [])
+    listed = dense.hybrid_search(rules_library.index, embeddings, rules_library.store.hit_fields,
+                                 "矿业权出让交易规则第三十七条", 10, None, False)
+    assert [hit.eid for hit in listed.hits] == ["art_37", "art_37__point_1", "art_37__point_2"]  # not reordered
+
+
+def test_a_cited_article_of_a_text_in_several_versions_comes_from_the_one_in_force_first(tmp_path):
+    from huiqi.library import Library
+    from test_versions import law
+
+    for name, revised, effective in (("某某法(2018).md", "2018年10月26日", "2018年10月26日"),
+                                     ("某某法(2023).md", "2023年12月29日", "2024年7月1日")):
+        (tmp_path / name).write_text(law(revised, effective), encoding="utf-8")
+    library = Library(tmp_path / "home")
+    library.ingest([tmp_path])
+    assert [hit.source for hit in library.search("某某法第一条").hits] == ["某某法(2023).md", "某某法(2018).md"]
+    old = library.search("某某法第一条", filters=Filters(in_force="2020-01-01")).hits
+    assert [hit.source for hit in old] == ["某某法(2018).md"]
 
 
 @pytest.mark.parametrize(("typed", "key"), [

@@ -108,27 +108,43 @@ def _parse(path: Path) -> None:
     parse_source(read.read_source(path))
 
 
-def _number_lookups(library: Library, runs: int, k: int) -> tuple[list[float], int, int]:
-    """Every numbered document looked up by its 文号, as printed and typed as 2024年7号: the times, and how many put
-    the document (or one sharing its number) first."""
+def _lookups(library: Library, runs: int, k: int) -> dict[str, tuple[list[float], int, int]]:
+    """Every numbered document looked up by its 文号, as printed and typed as 2024年7号, and every document's middle
+    article cited by its title ('公司法第一百三十三条'): the times, how many put the document (or one sharing its
+    number or title) first, or that article of it, and how many were asked."""
+    from huiqi.patterns import title_key
     from huiqi.search.query import document_number_key
+    from huiqi.search.tokens import normalise
 
+    documents = library.documents()
     carrying: dict[str | None, set[str]] = {}
-    numbers = []
-    for document in library.documents():
-        if document.doc_number:
-            numbers.append(document.doc_number)
-            carrying.setdefault(document_number_key(document.doc_number), set()).add(document.id)
-    typed = [(spelling, carrying[document_number_key(number)]) for number in numbers
-             for spelling in dict.fromkeys([number, number.replace("〔", "").replace("〕", "年")])]
-    took, found = [], 0
-    for run in range(runs):
-        for spelling, documents in typed:
-            started = time.perf_counter()
-            hits = library.search(spelling, k=k).hits
-            took.append((time.perf_counter() - started) * 1000)
-            found += run == 0 and bool(hits) and hits[0].doc_id in documents
-    return took, found, len(typed)
+    titled: dict[str, set[str]] = {}
+    for document in documents:
+        carrying.setdefault(document.doc_number and document_number_key(document.doc_number), set()).add(document.id)
+        titled.setdefault(title_key(normalise(document.title)), set()).add(document.id)
+    numbers = [(spelling, carrying[document_number_key(number)], "") for document in documents
+               if (number := document.doc_number)
+               for spelling in dict.fromkeys([number, number.replace("〔", "").replace("〕", "年")])]
+    articles = []
+    for document in documents:
+        cited = [provision for provision in library.document(document.id).provisions if provision.kind == "article"
+                 and provision.num.startswith("第") and provision.num.endswith("条")]
+        if cited:
+            middle = cited[len(cited) // 2]
+            key = title_key(normalise(document.title))
+            articles.append((f"{key}{middle.num}", titled[key], middle.eid.rpartition("__")[2]))
+    report = {}
+    for name, cases in (("文号", numbers), ("article", articles)):
+        took, found = [], 0
+        for run in range(runs):
+            for query, wanted, article in cases:
+                started = time.perf_counter()
+                hits = library.search(query, k=k).hits
+                took.append((time.perf_counter() - started) * 1000)
+                found += (run == 0 and bool(hits) and hits[0].doc_id in wanted
+                          and (not article or article in hits[0].eid.split("__")))
+        report[name] = (took, found, len(cases))
+    return report
 
 
 def bench_search(sources: list[Path], queries_file: Path, home: Path | None, runs: int, k: int = 10) -> dict:
@@ -158,7 +174,7 @@ def bench_search(sources: list[Path], queries_file: Path, home: Path | None, run
             started = time.perf_counter()
             library.search(question, k=k, filters=Filters(region="江苏省"))
             filtered.append((time.perf_counter() - started) * 1000)
-    numbered, found, tried = _number_lookups(library, runs, k)
+    lookups = _lookups(library, runs, k)
     begun = time.perf_counter()
     baseline = ChunkBM25({name: "\n".join(read.read_source(path).lines) for path, name in named})
     baseline_build_s = time.perf_counter() - begun
@@ -180,9 +196,11 @@ def bench_search(sources: list[Path], queries_file: Path, home: Path | None, run
              f"ingest + index {build_s:.0f} s (0 s when --home already holds it)",
              f"queries: {len(questions)} questions from {queries_file.name} × {runs} runs, k={k}",
              row("huiqi lexical", lexical), row("huiqi lexical + region filter (江苏省)", filtered),
-             row("huiqi 文号 lookup", numbered),
-             f"文号 lookups: every numbered document's 文号, as printed and as 2024年7号: {found} of {tried} put "
-             "their document first",
+             row("huiqi 文号 lookup", lookups["文号"][0]),
+             row("huiqi cited article (公司法第十条)", lookups["article"][0]),
+             f"文号 lookups (every numbered document's, as printed and as 2024年7号): {lookups['文号'][1]} of "
+             f"{lookups['文号'][2]} put their document first; cited articles (every document's middle one): "
+             f"{lookups['article'][1]} of {lookups['article'][2]} put that article first",
              row("baseline: 500-char chunks + bm25s", chunked),
              f"baseline chunks: {len(baseline.chunks)}, built in {baseline_build_s:.0f} s",
              f"peak memory (RSS): {peak:.0f} MB"]
@@ -190,8 +208,9 @@ def bench_search(sources: list[Path], queries_file: Path, home: Path | None, run
               "queries": len(questions), "runs": runs, "k": k,
               "latency_ms": {name: {q: round(percentile(v, q), 3) for q in (50, 95, 99)}
                              for name, v in (("lexical", lexical), ("lexical_region", filtered),
-                                             ("doc_number", numbered), ("baseline", chunked))},
-              "doc_number_found_first": [found, tried],
+                                             ("doc_number", lookups["文号"][0]),
+                                             ("cited_article", lookups["article"][0]), ("baseline", chunked))},
+              "found_first": {name: list(found[1:]) for name, found in lookups.items()},
               "lines": lines}
     if home is None:
         shutil.rmtree(work, ignore_errors=True)

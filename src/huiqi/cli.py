@@ -324,8 +324,8 @@ def search(words: Annotated[list[str] | None, typer.Argument(metavar="QUERY", he
             say(("note:", "yellow"), " the words are found, but not in documents these filters let through; drop or "
                 "change a filter", console=err)
         elif library.index.named_documents(query)[0]:
-            say(("note:", "yellow"), " the document the 文号 names holds none of the other words; leave the 文号 out to "
-                "search every document", console=err)
+            say(("note:", "yellow"), " the document the 文号 names holds none of the other words; leave the 文号 "
+                "out to search every document", console=err)
         else:
             say(("note:", "yellow"), " no provision holds these words; try fewer or other words (贷款贴息, 稳岗补贴)",
                 console=err)

@@ -53,6 +53,11 @@ DOC_NUMBER = re.compile(
 TYPED_DOC_NUMBER = re.compile(
     rf"([{CJK}、]*)(?:[{_BRACKET_OPEN}](\d{{4}})[{_BRACKET_CLOSE}]|(\d{{4}})年?)第?(\d{{1,5}})号"
     rf"|([{CJK}、]*令)第(\d{{1,5}})号")
+# A provision cited after the title of its text: '公司法第十条', '劳动合同法第四十七条之一第一项',
+# '《社会组织名称管理办法》第二十五条第二款'.
+_CN_NUMBER = "零〇一二两三四五六七八九十百千\\d"
+CITED_ARTICLE = re.compile(rf"第([{_CN_NUMBER}]+)条(?:之([{_CN_NUMBER}]+))?(?:第([{_CN_NUMBER}]+)款)?"
+                           rf"(?:第([{_CN_NUMBER}]+)项)?")
 # alone on its line, bracketed, or with the 签发人 beside it (GB/T 9704 7.2.4, documents sent upward)
 DOC_NUMBER_LINE = re.compile(rf"^[（(]?\s*{DOC_NUMBER.pattern}\s*[）)]?(?:\s*签发人[:：]\s*[{CJK} ]{{2,20}})?$")
 # 令 and 公告 numbers: "第 744 号" under a 令 header, "2021 年第 41 号" under a 公告 title.
@@ -212,6 +217,12 @@ def doc_number_mentions(text: str) -> list[tuple[int, list[tuple[int, str]]]]:
         starts = [i for i in range(len(issuer)) if issuer[i] != "、"] or [len(issuer)]
         found.append((match.end(), [(match.start() + i, issuer[i:].replace("、", "") + number) for i in starts]))
     return found
+
+
+def title_key(title: str) -> str:
+    """What a title is known by when a provision is cited: without its book-title marks, spaces, and 中华人民共和国,
+    which people leave out ('公司法第十条' for 《中华人民共和国公司法》第十条)."""
+    return re.sub(r"^中华人民共和国", "", re.sub(r"[《》〈〉\s]", "", title))
 
 
 def ends_terminal(text: str) -> bool:

@@ -153,10 +153,9 @@ def hybrid_search(index: SearchIndex, dense: DenseIndex, hit_fields: Callable[[l
                   filters: Filters | None, group: bool, fusion: str = "rerank") -> SearchResult:
     """Lexical search combined with the embeddings. `hit_fields` looks up what a hit shows for provisions
     only the embeddings found (RRF)."""
-    numbers, rest = index.named_documents(query)
-    if numbers and not rest:  # a 文号 alone lists its documents as they are read: nothing for the embeddings to rank
+    if index.lists(query):  # a 文号 alone, or a cited article: provisions as they are read, nothing to rank
         return index.search(query, k, filters, group)
-    if numbers:  # the embeddings' own ranking spans the library; the search keeps to the named documents
+    if index.named_documents(query)[0]:  # the embeddings' own ranking spans the library; the search keeps to those
         fusion = "rerank"
     started = time.perf_counter()
     lexical = index.ranked(query, *candidates(k, group), filters)

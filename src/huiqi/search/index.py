@@ -22,7 +22,15 @@ from huiqi import organs, regions
 from huiqi import patterns as P
 from huiqi.errors import BadRequest
 from huiqi.records import Document, Provision
-from huiqi.search.query import add_shortenings, document_number_key, named_documents, rule_words, understand
+from huiqi.search.query import (
+    CitedArticle,
+    add_shortenings,
+    cited_article,
+    document_number_key,
+    named_documents,
+    rule_words,
+    understand,
+)
 from huiqi.search.tokens import Segmenter, bigrams, hand_kept_terms, normalise
 
 SCHEMA_VERSION = "14"  # bump whenever what is indexed or embedded changes: an older index is then rebuilt
@@ -46,6 +54,7 @@ GENRE_NAMES = {**{genre: (P.GENRE_ROOT.get(genre, genre),) for genre in P.GENRES
 LEAD_IN_CHARS = 80  # of a list's introducing sentence, carried into its items' title path
 # Closing clauses ('本办法自2024年3月1日起施行。原……同时废止。', '由……负责解释。') and a list's lead-in share
 # words with many questions and answer almost none: unless they hold the kind of answer asked for, they count less.
+_ARTICLE = re.compile(r"(?:^|__)(art_[\d-]+)")  # the article an eId is, or is part of: chp_1__art_10__para_2 → art_10
 _BOILERPLATE = re.compile(r"(?:本[^，。]{1,12}(?:自[^。]{2,30}起施行|由[^。]{2,30}负责解释|同时废止)[^。]*。)+"
                           r"(?:[^。]{0,80}同时废止。)?")
 BOILERPLATE_WEIGHT = 0.5
@@ -129,7 +138,8 @@ class SearchResult:
 
 def _schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
-    for name in ("doc_id", "source", "region_code", "region_path", "level", "genre", "issuer", "doc_number"):
+    for name in ("doc_id", "source", "region_code", "region_path", "level", "genre", "issuer", "doc_number",
+                 "title_key", "article"):
         builder.add_text_field(name, stored=False, tokenizer_name="raw", index_option="basic")
     for name in ("words", "path", "grams"):
         builder.add_text_field(name, tokenizer_name="ws", index_option="freq")
@@ -364,6 +374,9 @@ class SearchIndex:
             doc.add_text("issuer", name)
         if number := document.doc_number and document_number_key(document.doc_number):
             doc.add_text("doc_number", number)
+        doc.add_text("title_key", P.title_key(normalise(document.title)))
+        if article := _ARTICLE.search(provision.eid):
+            doc.add_text("article", article.group(1))
         # The title path goes in front of the provision's own words (DESIGN: "title path and document title
         # prefixed"), so that a word of the title counts alike for every provision of the document.
         path_words = self._path_words(path)
@@ -416,11 +429,18 @@ class SearchIndex:
         self._follow_terms()
         searcher = self.index.searcher()
         restrictions = self._filters(filters or Filters())
+        day = _day_asked(filters).isoformat()
+        if cited := self._cited_article(searcher, query):  # '公司法第十条': that article, in force first
+            hits = self._in_reading_order(searcher, [*restrictions, *(
+                (tantivy.Occur.Must, tantivy.Query.term_query(self.schema, field_name, value))
+                for field_name, value in (("title_key", cited.title), ("article", cited.article)))], day)
+            if hits:
+                return [hit for hit in hits if cited.part.search(hit.eid)] or hits
         numbers, query = self._named_documents(searcher, query)
         if numbers:  # a 文号 the library knows keeps the search in its documents
             restrictions.append((tantivy.Occur.Must, tantivy.Query.term_set_query(self.schema, "doc_number", numbers)))
             if not query:
-                return self._in_reading_order(searcher, restrictions)
+                return self._in_reading_order(searcher, restrictions, day)
         terms = understand(query, self.segmenter)
         add_shortenings(terms, lambda word: searcher.doc_freq("words", word) > 0,
                         lambda start: [term for term, _ in searcher.terms_with_prefix("words", start)])
@@ -441,7 +461,13 @@ class SearchIndex:
                 break
             wanted *= 4
         return _rerank(hits, matched, [w for w, weight in terms.words.items() if weight >= 1.0 and len(w) >= 2],
-                       terms.answer, _day_asked(filters).isoformat())
+                       terms.answer, day)
+
+    def lists(self, query: str) -> bool:
+        """Is `query` answered with provisions as they are read (a 文号 alone, a cited article), not ranked?"""
+        searcher = self.index.searcher()
+        numbers, rest = self._named_documents(searcher, query)
+        return self._cited_article(searcher, query) is not None or (bool(numbers) and not rest)
 
     def named_documents(self, query: str) -> tuple[list[str], str]:
         """The 文号 in `query` that name documents of the library (as index keys), and the question without them
@@ -451,15 +477,21 @@ class SearchIndex:
     def _named_documents(self, searcher, query: str) -> tuple[list[str], str]:
         return named_documents(query, lambda key: searcher.doc_freq("doc_number", key) > 0, self.segmenter)
 
-    def _in_reading_order(self, searcher, restrictions: list[tuple]) -> list[Hit]:
-        """Every provision of the documents a question names by 文号 alone, as they are read: the first article first.
-        A document's passages are few enough (hundreds) to read them all."""
+    @staticmethod
+    def _cited_article(searcher, query: str) -> CitedArticle | None:
+        return cited_article(query, lambda key: searcher.doc_freq("title_key", key) > 0)
+
+    def _in_reading_order(self, searcher, restrictions: list[tuple], day: str) -> list[Hit]:
+        """Every provision the restrictions let through, as they are read: the first article first, document by
+        document, those in force on `day` (YYYY-MM-DD) before those replaced. A document's passages are few enough
+        (hundreds) to read them all."""
         query = tantivy.Query.boolean_query(restrictions)
         found = searcher.search(query, limit=max(1, searcher.search(query, limit=1, count=True).count),
                                 count=False).hits
         hits, _ = self._provisions(searcher, found, len(found), 0)
         order = {doc_id: rank for rank, doc_id in enumerate(dict.fromkeys(hit.doc_id for hit in hits))}
-        return sorted(hits, key=lambda hit: (order[hit.doc_id], hit.source_lines[0]))
+        return sorted(hits, key=lambda hit: (bool(hit.replaced_on and hit.replaced_on <= day), order[hit.doc_id],
+                                             hit.source_lines[0]))
 
     @staticmethod
     def _provisions(searcher, found: list, depth: int, documents: int) -> tuple[list[Hit], dict]:

@@ -161,6 +161,36 @@ def named_documents(query: str, known: Callable[[str], bool], segmenter: Segment
     return list(dict.fromkeys(keys)), "" if wordless else remainder
 
 
+@dataclass(frozen=True)
+class CitedArticle:
+    """'公司法第十条第二款': the title it is cited by (as `patterns.title_key`), the article's eId part (art_10,
+    art_15-1 for 第十五条之一), and what picks the 款 or 项 cited of it."""
+    title: str
+    article: str
+    part: re.Pattern
+
+
+def cited_article(query: str, known: Callable[[str], bool]) -> CitedArticle | None:
+    """The article the question cites after a title the library `known`s. Of the titles the text before 第…条 may end
+    in ('请问公司法', '问公司法', '公司法' …) the longest known is taken, and of several citations the one with the
+    longest title: in '最高人民法院关于适用刑法第十二条几个问题的解释第二条', 刑法第十二条 is part of the title."""
+    text = re.sub(r"\s+", "", normalise(query))
+    best: tuple[str, re.Match] | None = None
+    for match in P.CITED_ARTICLE.finditer(text):
+        before = text[:match.start()]
+        title = next((key for start in range(len(before)) if (key := P.title_key(before[start:])) and known(key)), None)
+        if title and P.cn_to_int(match.group(1)) and (best is None or len(title) > len(best[0])):
+            best = title, match
+    if best is None:
+        return None
+    title, match = best
+    number, extra, paragraph, point = (P.cn_to_int(group) if group else None for group in match.groups())
+    article = f"art_{number}" + (f"-{extra}" if extra else "")
+    part = (rf"(?:^|__){article}" + (f"__para_{paragraph}" if paragraph else "")
+            + (rf"(?:__para_\d+)?__point_{point}" if point else "") + "(?:__|$)")
+    return CitedArticle(title, article, re.compile(part))
+
+
 def check_length(query: str) -> None:
     if len(query) > MAX_QUERY_CHARS:
         raise BadRequest(f"the query is longer than {MAX_QUERY_CHARS} characters, the most it may be: keep the "
