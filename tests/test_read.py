@@ -53,6 +53,28 @@ def test_docx_paragraphs_and_tables_in_order(tmp_path):
     assert source.lines == ["关于开展稳岗补贴工作的通知", "项目\t标准", "稳岗补贴\t每人1500元", "特此通知。"]
 
 
+def test_a_docx_whose_text_unpacks_past_the_limit_is_refused_before_it_is_parsed(tmp_path, monkeypatch):
+    """A few megabytes of zip may hold gigabytes of XML (a zip bomb): the limit counts the unpacked text."""
+    import zipfile
+
+    document = docx.Document()
+    document.add_paragraph("关于开展稳岗补贴工作的通知")
+    plain = tmp_path / "plain.docx"
+    document.save(plain)
+    bomb = tmp_path / "bomb.docx"
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as packed:
+        for part in source.infolist():
+            body = source.read(part)
+            if part.filename == "word/document.xml":
+                body = body.replace(b"<w:body>", b"<w:body>" + b"<w:p/>" * (3 * 2**20 // 6))  # 3 MB of paragraphs
+            packed.writestr(part, body)
+    assert bomb.stat().st_size < 100_000
+    monkeypatch.setenv("HUIQI_MAX_MB", "2")
+    with pytest.raises(UnreadableFile, match=r"its text unpacks to \d+ MB, more than the 2 MB limit"):
+        read_source(bomb)
+    assert read_source(plain).lines == ["关于开展稳岗补贴工作的通知"]
+
+
 def test_pdf_text_layer_with_page_breaks(tmp_path):
     path = tmp_path / "two_pages.pdf"
     path.write_bytes(make_pdf([["Article 1 first line", "second line"], ["page two"]]))

@@ -318,6 +318,13 @@ def _docx_text(name: str, data: bytes) -> str:
     from docx.text.paragraph import Paragraph
 
     try:
+        # A .docx is zipped XML: a few megabytes may unpack to gigabytes, which the XML parser would hold. zipfile
+        # never unpacks more than a part's stated size, so the stated sizes bound it.
+        with zipfile.ZipFile(io.BytesIO(data)) as packed:
+            unpacked = sum(part.file_size for part in packed.infolist() if part.filename.endswith((".xml", ".rels")))
+        if unpacked > (limit := max_bytes()):
+            raise UnreadableFile(f"{name}: its text unpacks to {unpacked / 2**20:.0f} MB, more than the "
+                                 f"{limit / 2**20:.0f} MB limit; split the compilation or set HUIQI_MAX_MB")
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise UnreadableFile(f"{name}: not a valid .docx (damaged or another format); "
