@@ -785,6 +785,16 @@ def test_a_cited_article_lists_its_provisions_and_a_missing_one_is_searched_as_w
     assert [hit.eid for hit in listed.hits] == ["art_37", "art_37__point_1", "art_37__point_2"]  # not reordered
 
 
+def test_a_text_issued_by_a_notice_is_cited_by_its_own_title(library, tmp_path):
+    """Provisions are cited by the text a notice issues, not by the notice: the title key is the one repeals use."""
+    notice = ("江苏省财政厅关于印发《江苏省某某资金管理办法（试行）》的通知\n苏财规〔2024〕3号\n各设区市财政局：\n"
+              "第一条 为规范某某资金管理，制定本办法。\n第二条 某某资金用于贷款贴息。\n江苏省财政厅\n2024年5月6日")
+    path = tmp_path / "notice.txt"
+    path.write_text("\n".join(pdf_lines(notice)), encoding="utf-8")
+    library.ingest_file(path)
+    assert [hit.eid for hit in library.search("江苏省某某资金管理办法第二条").hits] == ["art_2"]
+
+
 def test_a_cited_article_of_a_text_in_several_versions_comes_from_the_one_in_force_first(tmp_path):
     from huiqi.library import Library
     from test_versions import law

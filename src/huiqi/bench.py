@@ -112,16 +112,16 @@ def _lookups(library: Library, runs: int, k: int) -> dict[str, tuple[list[float]
     """Every numbered document looked up by its 文号, as printed and typed as 2024年7号, and every document's middle
     article cited by its title ('公司法第一百三十三条'): the times, how many put the document (or one sharing its
     number or title) first, or that article of it, and how many were asked."""
-    from huiqi.patterns import title_key
     from huiqi.search.query import document_number_key
     from huiqi.search.tokens import normalise
+    from huiqi.versions import text_key
 
     documents = library.documents()
     carrying: dict[str | None, set[str]] = {}
     titled: dict[str, set[str]] = {}
     for document in documents:
         carrying.setdefault(document.doc_number and document_number_key(document.doc_number), set()).add(document.id)
-        titled.setdefault(title_key(normalise(document.title)), set()).add(document.id)
+        titled.setdefault(text_key(normalise(document.title)), set()).add(document.id)
     numbers = [(spelling, carrying[document_number_key(number)], "") for document in documents
                if (number := document.doc_number)
                for spelling in dict.fromkeys([number, number.replace("〔", "").replace("〕", "年")])]
@@ -131,7 +131,7 @@ def _lookups(library: Library, runs: int, k: int) -> dict[str, tuple[list[float]
                  and provision.num.startswith("第") and provision.num.endswith("条")]
         if cited:
             middle = cited[len(cited) // 2]
-            key = title_key(normalise(document.title))
+            key = text_key(normalise(document.title))
             articles.append((f"{key}{middle.num}", titled[key], middle.eid.rpartition("__")[2]))
     report = {}
     for name, cases in (("文号", numbers), ("article", articles)):

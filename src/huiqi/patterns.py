@@ -219,12 +219,6 @@ def doc_number_mentions(text: str) -> list[tuple[int, list[tuple[int, str]]]]:
     return found
 
 
-def title_key(title: str) -> str:
-    """What a title is known by when a provision is cited: without its book-title marks, spaces, and 中华人民共和国,
-    which people leave out ('公司法第十条' for 《中华人民共和国公司法》第十条)."""
-    return re.sub(r"^中华人民共和国", "", re.sub(r"[《》〈〉\s]", "", title))
-
-
 def ends_terminal(text: str) -> bool:
     stripped = text.rstrip(CLOSE_QUOTES)
     return bool(stripped) and stripped[-1] in TERMINAL

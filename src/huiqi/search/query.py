@@ -19,6 +19,7 @@ from huiqi import organs
 from huiqi import patterns as P
 from huiqi.errors import BadRequest
 from huiqi.search.tokens import STOPWORDS, Segmenter, bigrams, normalise
+from huiqi.versions import text_key
 
 EXPANSION_WEIGHT = 0.5
 SHORTENING_GAP = 4  # the most characters a shortening leaves out (民营科技企业 → 民科)
@@ -163,7 +164,7 @@ def named_documents(query: str, known: Callable[[str], bool], segmenter: Segment
 
 @dataclass(frozen=True)
 class CitedArticle:
-    """'公司法第十条第二款': the title it is cited by (as `patterns.title_key`), the article's eId part (art_10,
+    """'公司法第十条第二款': the title it is cited by (`versions.text_key`), the article's eId part (art_10,
     art_15-1 for 第十五条之一), and what picks the 款 or 项 cited of it."""
     title: str
     article: str
@@ -178,7 +179,7 @@ def cited_article(query: str, known: Callable[[str], bool]) -> CitedArticle | No
     best: tuple[str, re.Match] | None = None
     for match in P.CITED_ARTICLE.finditer(text):
         before = text[:match.start()]
-        title = next((key for start in range(len(before)) if (key := P.title_key(before[start:])) and known(key)), None)
+        title = next((key for start in range(len(before)) if (key := text_key(before[start:])) and known(key)), None)
         if title and P.cn_to_int(match.group(1)) and (best is None or len(title) > len(best[0])):
             best = title, match
     if best is None:
