@@ -54,6 +54,9 @@ REPEAL_WORDS = ("废止", "不再执行", "停止执行", "失效")  # a provisi
 
 def repeals(texts: Iterable[str]) -> list[Repeal]:
     """The texts a document's provisions (in reading order) say it repeals, each once."""
+    texts = list(texts)
+    if not any(word in text for text in texts for word in REPEAL_WORDS):
+        return []  # most documents: no verb or decision below can match
     found: dict[Repeal, None] = {}
     following = False  # the provision before decided '废止下列…：' and these are its items
     for raw in texts:
