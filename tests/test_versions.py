@@ -247,6 +247,13 @@ def test_a_repeal_ends_an_earlier_text_of_that_title_from_the_same_place():
                                             title="苏州市某某新办法", region="320500")) == {"n": Link("new", date(2024, 1, 1))}
     assert repeal_links([notice], repealing("new", date(2024, 1, 1), Repeal("苏州市某某办法", "苏府规字〔2020〕9号"),
                                             title="苏州市某某新办法", region="320500")) == {}  # another 文号
+    announced = Edition("a", "关于某某政策的公告", "100000", (), date(2022, 3, 1), "财政部 税务总局公告2022年第28号")
+    for number, linked in (("财政部税务总局公告2022年第28号", True), ("财政部 税务总局公告2022年第29号", False)):
+        found = repeal_links([announced], repealing("new", date(2024, 1, 1), Repeal("关于某某政策的公告", number),
+                                                    title="关于新政策的公告"))
+        assert bool(found) == linked  # 公告 and 令 numbers are compared too, however spaced
+    assert repeals(["《关于某某政策的公告》（财政部 税务总局公告2022年第28号）同时废止。"]) == [
+        Repeal("关于某某政策的公告", "财政部税务总局公告〔2022〕28号")]
     # a text that names its own title speaks of its first version: ending earlier versions is `links`' work
     union_1992 = Edition("1992", "中华人民共和国工会法", "100000", (), date(1992, 4, 3))
     assert repeal_links([union_1992], repealing("2021", date(2021, 12, 24), Repeal("工会法"), title="中华人民共和国工会法")) == {}

@@ -219,6 +219,12 @@ def doc_number_mentions(text: str) -> list[tuple[int, list[tuple[int, str]]]]:
     return found
 
 
+def doc_number_key(text: str) -> str | None:
+    """The key of the first 文号 in `text` (`doc_number_mentions`), which every spelling of it shares."""
+    mentions = doc_number_mentions(re.sub(r"\s+", "", text))
+    return mentions[0][1][0][1] if mentions else None
+
+
 def ends_terminal(text: str) -> bool:
     stripped = text.rstrip(CLOSE_QUOTES)
     return bool(stripped) and stripped[-1] in TERMINAL

@@ -138,5 +138,5 @@ def _repeals(text: str, titles: Iterable[re.Match]) -> list[Repeal]:
         name, note = title.group(1), title.group(2)
         named = text_key(_issuer_before(text, title.start()) + name if name.startswith("关于") else name)
         if not _GENERIC.fullmatch(named):
-            found.append(Repeal(named, P.normalise_doc_number(note) if note else None))
+            found.append(Repeal(named, P.doc_number_key(note) if note else None))
     return found

@@ -129,6 +129,6 @@ def repeal_links(editions: Iterable[Edition], repealing: Iterable[tuple[Edition,
 
 
 def _same_number(named: str | None, own: str | None) -> bool:
-    """A 文号 the repeal gives must be the document's, where the document has one."""
-    own = own and P.normalise_doc_number(own)
+    """A 文号 the repeal gives must be the document's, where the document has one, however either is spelled."""
+    named, own = (number and P.doc_number_key(number) for number in (named, own))
     return not named or not own or named == own

@@ -136,8 +136,7 @@ def add_shortenings(terms: QueryTerms, used: Callable[[str], bool], words_from: 
 
 def document_number_key(doc_number: str) -> str | None:
     """What a document's 文号 is indexed as: the key every spelling of it shares (`patterns.doc_number_mentions`)."""
-    mentions = P.doc_number_mentions(re.sub(r"\s+", "", normalise(doc_number)))
-    return mentions[0][1][0][1] if mentions else None
+    return P.doc_number_key(normalise(doc_number))
 
 
 def named_documents(query: str, known: Callable[[str], bool], segmenter: Segmenter) -> tuple[list[str], str]:
