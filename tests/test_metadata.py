@@ -319,7 +319,7 @@ def test_a_date_printed_with_a_title_that_names_no_event_is_not_its_issue():
 
 def test_a_file_holding_one_undated_text_is_dated_by_its_name(tmp_path):
     from huiqi import Library
-    from huiqi.parse import _date_from_name
+    from huiqi.parse import _named_date
 
     text = "# 最高人民法院关于某某纠纷案件适用法律若干问题的解释\n\n<!-- INFO END -->\n\n第一条 某某纠纷案件由中级人民法院管辖。\n"
     (tmp_path / "某某解释(2015-04-22).md").write_text(text, encoding="utf-8")
@@ -329,20 +329,24 @@ def test_a_file_holding_one_undated_text_is_dated_by_its_name(tmp_path):
     assert document.date == date(2015, 4, 22)
     assert "date 2015-04-22 taken from the file name: none was read from the text" in document.warnings
 
-    def dated(name: str, *days: date | None) -> list[date | None]:
-        documents = [one_document("国务院关于某某工作的通知\n各省人民政府：\n一、做好某某工作。")
-                     for _ in days]
-        for document, day in zip(documents, days, strict=True):
-            document.date = day
-        _date_from_name(documents, name)
-        return [document.date for document in documents]
+    assert _named_date("汇编_20240101.txt", 2) is None  # a compilation's date is not its texts'
+    assert _named_date("某某通知_20240101.txt", 1) == date(2024, 1, 1)
+    assert _named_date("某某通知(2023-13-45).md", 1) is None
+    assert _named_date("某某通知2024.md", 1) is None
 
-    assert dated("汇编_20240101.txt", None, None) == [None, None]  # a compilation's date is not its texts'
-    assert dated("某某通知_20240101.txt", date(2023, 5, 6)) == [date(2023, 5, 6)]  # the text's own date stands
-    assert dated("某某通知_20240101.txt", None) == [date(2024, 1, 1)]
-    assert dated("某某通知(2023-13-45).md", None) == [None]
-    assert dated("某某通知2024.md", None) == [None]
-    numbered = one_document("国务院关于某某工作的通知\n国发〔2008〕3号\n各省人民政府：\n一、做好某某工作。")
-    numbered.date = None
-    _date_from_name([numbered], "某某通知(2009-03-29).md")
-    assert numbered.date is None  # its 文号 says it was issued in 2008
+
+@pytest.mark.parametrize(("text", "dated", "effective_from"), [
+    ("国务院关于某某工作的通知\n各省人民政府：\n一、做好某某工作。", date(2009, 3, 29), None),
+    ("国务院关于某某工作的通知\n各省人民政府：\n一、做好某某工作。\n二、本通知自2024年1月1日起施行。", date(2009, 3, 29),
+     date(2024, 1, 1)),
+    ("某某条例\n第一条 为了规范某某工作，制定本条例。\n第二条 本条例自公布之日起施行。", date(2009, 3, 29), date(2009, 3, 29)),
+    ("国务院关于某某工作的通知\n国发〔2008〕3号\n各省人民政府：\n一、做好某某工作。", None, None),  # issued in 2008
+    ("财政部公告2008年第3号\n关于某某工作的公告\n一、做好某某工作。", None, None),  # a 公告 number's year too
+])
+def test_the_date_a_file_s_name_gives_is_the_text_s_own(text, dated, effective_from):
+    """Taken as the text is read, so that 自公布之日起施行 starts the text that day (it left it without a start)."""
+    from conftest import pdf_lines, source_of
+    from huiqi.parse import parse_source
+
+    [document] = parse_source(source_of(pdf_lines(text), "某某(2009-03-29).txt")).documents
+    assert (document.date, document.effective_from) == (dated, effective_from)

@@ -56,14 +56,16 @@ class Metadata:
     warnings: list[str] = field(default_factory=list)
 
 
-def extract(layout: Layout, span: DocumentSpan) -> Metadata:
+def extract(layout: Layout, span: DocumentSpan, named: date | None = None) -> Metadata:
+    """`named`: the date the file's name gives, taken when the text prints none (it starts 自公布之日起施行 too)."""
     warnings: list[str] = []
     title = _title(layout, span, warnings)
     issuers = _issuers(layout, title, warnings)
     events = _header_events(layout)
-    issued = _date(layout, events, warnings)
+    doc_number = _doc_number(layout)
+    issued = _date(layout, events, warnings) or _named_date(named, doc_number, warnings)
     effective_from, effective_to = _effective(layout, title, events, issued)
-    meta = Metadata(title=title, doc_number=_doc_number(layout), issuers=issuers, date=issued,
+    meta = Metadata(title=title, doc_number=doc_number, issuers=issuers, date=issued,
                     genre=genre_of(title), effective_from=effective_from, effective_to=effective_to,
                     attachments=_attachments(layout, title), warnings=warnings)
     _region(meta, title)
@@ -92,6 +94,19 @@ def genre_of(title: str) -> str | None:
         if core.endswith(genre):
             return P.GENRE_ROOT.get(genre, genre)
     return None
+
+
+def _named_date(named: date | None, doc_number: str | None, warnings: list[str]) -> date | None:
+    """A text that prints no date takes the one its file's name gives (the day the publisher dates it, 公布 for a
+    law) rather than none: undated, it would pass every date filter and start no version. Not where its 文号 names
+    another year, for a 文号's year is the year of issue."""
+    if named is None:
+        return None
+    year = re.search(r"〔(\d{4})〕", P.doc_number_key(doc_number or "") or "")
+    if year and int(year.group(1)) != named.year:
+        return None
+    warnings.append(f"date {named} taken from the file name: none was read from the text")
+    return named
 
 
 def _doc_number(layout: Layout) -> str | None:

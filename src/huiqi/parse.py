@@ -27,7 +27,9 @@ from huiqi.split import DocumentSpan, split
 #    (several joined by 根据, after a subtitle); a licence's 有效期 is not the document's; legislation filed alone
 #    whose title names no place is national.
 # 6: a file holding one text whose text prints no date is dated by its name ('…(2015-04-22).md').
-PARSER_VERSION = "6"
+# 7: that date is the text's own as it is read, so 自公布之日起施行 and 有效期N年 count from it; a 公告 number's year
+#    is checked against it as a 文号's is.
+PARSER_VERSION = "7"
 
 
 @dataclass
@@ -39,10 +41,10 @@ class ParsedSource:
 
 def parse_source(source: SourceText) -> ParsedSource:
     compilation = split(clean(source.lines))
-    parsed = [_parse(span, source.name) for span in compilation.documents]
+    named = _named_date(source.name, len(compilation.documents))
+    parsed = [_parse(span, source.name, named) for span in compilation.documents]
     _settle_regions(parsed, compilation.title)
     documents = [document for document, _hint in parsed]
-    _date_from_name(documents, source.name)
     _assign_ids(documents, source.name)
     return ParsedSource(source, compilation.title, documents)
 
@@ -51,10 +53,11 @@ def parse_document(span: DocumentSpan, source_name: str) -> Document:
     return _parse(span, source_name)[0]
 
 
-def _parse(span: DocumentSpan, source_name: str) -> tuple[Document, str | None]:
-    """A document, and the region hint its issuer left to the compilation ('省' for a bare '省财政厅')."""
+def _parse(span: DocumentSpan, source_name: str, named: date | None = None) -> tuple[Document, str | None]:
+    """A document, and the region hint its issuer left to the compilation ('省' for a bare '省财政厅'). `named`: the
+    date the file's name gives, for a text that prints none."""
     layout = layout_.analyse(span)
-    meta = metadata.extract(layout, span)
+    meta = metadata.extract(layout, span, named)
     document = Document(
         id="", title=meta.title, doc_number=meta.doc_number, issuers=meta.issuers, date=meta.date,
         genre=meta.genre, level=None, region=None, region_code=None, effective_from=meta.effective_from,
@@ -119,23 +122,16 @@ def _national_by_title(document: Document, place: regions.Region | None) -> bool
 _NAMED_DATE = re.compile(r"[(（\[【_\s-]((?:19|20)\d{2})-?(\d{2})-?(\d{2})[)）\]】]?$")
 
 
-def _date_from_name(documents: list[Document], source_name: str) -> None:
-    """A file holding one text that prints no date of its own takes the date its name gives (the day the publisher
-    dates it, 公布 for a law), rather than none: undated, it would pass every date filter and start no version. A
+def _named_date(source_name: str, documents: int) -> date | None:
+    """The date the file's name gives ('公司法(2023-12-29).md', '…_20231229.txt'), for a file holding one text: a
     compilation's name dates the compilation, not each text in it."""
     named = _NAMED_DATE.search(PurePath(source_name).stem)
-    if len(documents) != 1 or documents[0].date or not named:
-        return
-    document = documents[0]
+    if documents != 1 or not named:
+        return None
     try:
-        day = date(*(int(part) for part in named.groups()))
+        return date(*(int(part) for part in named.groups()))
     except ValueError:  # '(2023-13-45)'
-        return
-    numbered = re.search(r"〔(\d{4})〕", document.doc_number or "")
-    if numbered and int(numbered.group(1)) != day.year:  # 劳社部发〔2008〕3号 was not issued in 2009
-        return
-    document.date = day
-    document.warnings.append(f"date {day} taken from the file name: none was read from the text")
+        return None
 
 
 def _assign_ids(documents: list[Document], source_name: str) -> None:
