@@ -323,7 +323,7 @@ def search(words: Annotated[list[str] | None, typer.Argument(metavar="QUERY", he
         if filters != Filters() and library.search(query, k=1).hits:  # the words are found: a filter left nothing
             say(("note:", "yellow"), " the words are found, but not in documents these filters let through; drop or "
                 "change a filter", console=err)
-        elif library.index.named_documents(query)[0]:
+        elif library.index.named(query).numbers:
             say(("note:", "yellow"), " the document the 文号 names holds none of the other words; leave the 文号 "
                 "out to search every document", console=err)
         else:

@@ -153,12 +153,13 @@ def hybrid_search(index: SearchIndex, dense: DenseIndex, hit_fields: Callable[[l
                   filters: Filters | None, group: bool, fusion: str = "rerank") -> SearchResult:
     """Lexical search combined with the embeddings. `hit_fields` looks up what a hit shows for provisions
     only the embeddings found (RRF)."""
-    if index.lists(query):  # a 文号 alone, or a cited article: provisions as they are read, nothing to rank
-        return index.search(query, k, filters, group)
-    if index.named_documents(query)[0]:  # the embeddings' own ranking spans the library; the search keeps to those
+    named = index.named(query)
+    if named.listed:  # a 文号 alone, or a cited article: provisions as they are read, nothing to rank
+        return index.search(query, k, filters, group, named)
+    if named.numbers:  # the embeddings' own ranking spans the library; the search keeps to those documents
         fusion = "rerank"
     started = time.perf_counter()
-    lexical = index.ranked(query, *candidates(k, group), filters)
+    lexical = index.ranked(query, *candidates(k, group), filters, named)
     vector = dense.embed(query)
     if fusion == "rerank":
         hits = rerank(lexical, dense.similarities(vector, [(h.doc_id, h.eid) for h in lexical]))

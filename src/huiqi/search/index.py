@@ -126,6 +126,20 @@ class Hit:
         return data
 
 
+@dataclass(frozen=True)
+class Named:
+    """What a question names outright: an article by its text's title ('公司法第十条'), documents by 文号 (as index
+    keys), and the question without the 文号 ('' when it asks for nothing more than those documents)."""
+    article: CitedArticle | None
+    numbers: list[str]
+    rest: str
+
+    @property
+    def listed(self) -> bool:
+        """Answered with provisions as they are read, not ranked."""
+        return self.article is not None or (bool(self.numbers) and not self.rest)
+
+
 @dataclass
 class SearchResult:
     query: str
@@ -416,31 +430,36 @@ class SearchIndex:
     def keep_fingerprint(self, fingerprint: str) -> None:
         (self.path / "LIBRARY").write_text(fingerprint, encoding="ascii")
 
-    def search(self, query: str, k: int = 10, filters: Filters | None = None, group: bool = False) -> SearchResult:
-        """The best k provisions, or with `group` the best k documents (each with its other hits)."""
+    def search(self, query: str, k: int = 10, filters: Filters | None = None, group: bool = False,
+               named: Named | None = None) -> SearchResult:
+        """The best k provisions, or with `group` the best k documents (each with its other hits). `named`: what
+        `named(query)` says, where the caller has read it already."""
         started = time.perf_counter()
-        hits = self.ranked(query, *candidates(k, group), filters)
+        hits = self.ranked(query, *candidates(k, group), filters, named)
         hits = group_hits(hits)[:k] if group else hits[:k]
         return SearchResult(query, (time.perf_counter() - started) * 1000, hits)
 
-    def ranked(self, query: str, depth: int, documents: int = 0, filters: Filters | None = None) -> list[Hit]:
+    def ranked(self, query: str, depth: int, documents: int = 0, filters: Filters | None = None,
+               named: Named | None = None) -> list[Hit]:
         """The best `depth` provisions, reranked; more where they come from fewer than `documents` documents
         (grouped results show one hit per document, and the best 50 provisions can all be in three)."""
         self._follow_terms()
         searcher = self.index.searcher()
+        named = named or self.named(query)
         restrictions = self._filters(filters or Filters())
         day = _day_asked(filters).isoformat()
-        if cited := self._cited_article(searcher, query):  # '公司法第十条': that article, in force first
+        if cited := named.article:  # '公司法第十条': that article, in force first
             hits = self._in_reading_order(searcher, [*restrictions, *(
                 (tantivy.Occur.Must, tantivy.Query.term_query(self.schema, field_name, value))
                 for field_name, value in (("title_key", cited.title), ("article", cited.article)))], day)
             if hits:
                 return [hit for hit in hits if cited.part.search(hit.eid)] or hits
-        numbers, query = self._named_documents(searcher, query)
-        if numbers:  # a 文号 the library knows keeps the search in its documents
-            restrictions.append((tantivy.Occur.Must, tantivy.Query.term_set_query(self.schema, "doc_number", numbers)))
-            if not query:
+        if named.numbers:  # a 文号 the library knows keeps the search in its documents
+            restrictions.append((tantivy.Occur.Must,
+                                 tantivy.Query.term_set_query(self.schema, "doc_number", named.numbers)))
+            if not named.rest:
                 return self._in_reading_order(searcher, restrictions, day)
+            query = named.rest
         terms = understand(query, self.segmenter)
         add_shortenings(terms, lambda word: searcher.doc_freq("words", word) > 0,
                         lambda start: [term for term, _ in searcher.terms_with_prefix("words", start)])
@@ -463,23 +482,11 @@ class SearchIndex:
         return _rerank(hits, matched, [w for w, weight in terms.words.items() if weight >= 1.0 and len(w) >= 2],
                        terms.answer, day)
 
-    def lists(self, query: str) -> bool:
-        """Is `query` answered with provisions as they are read (a 文号 alone, a cited article), not ranked?"""
+    def named(self, query: str) -> Named:
+        """What `query` names that the library holds: an article cited by its text's title, documents by 文号."""
         searcher = self.index.searcher()
-        numbers, rest = self._named_documents(searcher, query)
-        return self._cited_article(searcher, query) is not None or (bool(numbers) and not rest)
-
-    def named_documents(self, query: str) -> tuple[list[str], str]:
-        """The 文号 in `query` that name documents of the library (as index keys), and the question without them
-        ('' when it asks for nothing more than the documents)."""
-        return self._named_documents(self.index.searcher(), query)
-
-    def _named_documents(self, searcher, query: str) -> tuple[list[str], str]:
-        return named_documents(query, lambda key: searcher.doc_freq("doc_number", key) > 0, self.segmenter)
-
-    @staticmethod
-    def _cited_article(searcher, query: str) -> CitedArticle | None:
-        return cited_article(query, lambda key: searcher.doc_freq("title_key", key) > 0)
+        return Named(cited_article(query, lambda key: searcher.doc_freq("title_key", key) > 0),
+                     *named_documents(query, lambda key: searcher.doc_freq("doc_number", key) > 0, self.segmenter))
 
     def _in_reading_order(self, searcher, restrictions: list[tuple], day: str) -> list[Hit]:
         """Every provision the restrictions let through, as they are read: the first article first, document by
