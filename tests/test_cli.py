@@ -215,6 +215,21 @@ def test_a_batch_line_too_long_is_answered_in_its_place_and_the_run_exits_1(tmp_
     assert "longer than 200" in answers[1]["error"] and len(answers[1]["query"]) == 200
 
 
+def test_a_batch_line_that_is_not_text_is_answered_in_its_place_and_an_empty_batch_says_so(tmp_path, notice_file):
+    home = tmp_path / "home"
+    huiqi(home, "ingest", str(notice_file))
+    queries = tmp_path / "queries.txt"
+    queries.write_bytes("废弃物\n".encode() + "主要目标".encode("gb18030") + "\n主要目标\n".encode())
+    result = huiqi(home, "search", "--queries", str(queries), check=False)
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert result.returncode == 1 and len(answers) == 3 and answers[0]["hits"] and answers[2]["hits"]
+    assert answers[1]["error"].startswith("line 2 is not valid utf-8") and answers[1]["hits"] == []
+    assert "1 of 3 lines were answered with an \"error\"" in result.stderr
+    queries.write_bytes(b"")
+    result = huiqi(home, "search", "--queries", str(queries))
+    assert result.stdout == "" and "queries.txt holds no queries" in result.stderr
+
+
 @pytest.mark.parametrize("args, words", [
     (["search"], "give a QUERY"),
     (["search", "x", "--queries", "q.txt"], "not both"),
@@ -459,3 +474,23 @@ def test_a_search_that_finds_nothing_says_what_to_try(tmp_path, notice_file):
     named = huiqi(home, "search", "国办发[2024]7号 qwertyzzz").stderr  # the 文号 keeps the search in its document
     assert "the document the 文号 names holds none of the other words" in named
     assert huiqi(home, "search", "qwertyzzz", "--json").stderr == ""  # machines get the empty list alone
+
+
+def test_file_names_that_are_not_utf8_are_read_as_gbk_in_messages_json_and_remove(tmp_path, notice_file):
+    home, folder = tmp_path / "home", tmp_path / "zip"
+    folder.mkdir()
+    named = os.fsdecode(os.fsencode(str(folder)) + b"/" + "政策.txt".encode("gbk"))
+    shutil.copy(notice_file, named)
+    (folder / "copy.txt").write_bytes(notice_file.read_bytes())
+    open(os.fsdecode(os.fsencode(str(folder)) + b"/" + "空.txt".encode("gbk")), "wb").close()
+    result = huiqi(home, "ingest", str(folder), "--json", check=False)
+    assert result.returncode == 1, result.stderr  # the empty file failed, the others did not
+    rows = {row["file"]: row for row in map(json.loads, result.stdout.splitlines())}
+    assert {name: row["status"] for name, row in rows.items()} == {
+        "copy.txt": "ingested", "政策.txt": "duplicate", "空.txt": "failed"}
+    assert rows["空.txt"]["error"] == "空.txt: empty file (0 bytes)"
+    assert "= 政策.txt: the same bytes as copy.txt" in huiqi(home, "ingest", named).stdout
+    assert json.loads(huiqi(home, "remove", "copy.txt", "--json").stdout)["removed_documents"] == 1
+    assert "✓ 政策.txt: ingested 1 documents" in huiqi(home, "ingest", named).stdout
+    removed = huiqi(home, "remove", os.fsdecode("政策.txt".encode("gbk")), "--json").stdout  # typed in a GBK shell
+    assert json.loads(removed) == {"source": "政策.txt", "removed_documents": 1}

@@ -228,4 +228,32 @@ def test_two_files_of_one_name_in_one_command_do_not_replace_each_other(library,
     first, second = library.ingest([docs / "a", docs / "b"])
     assert first.status == "ingested" and second.status == "failed" and second.exit_code == 2
     assert "also in this command" in second.error and "ingest the folder that holds both" in second.error
-    assert [r.status for r in library.ingest([docs])] == ["ingested", "ingested"]  # a/policy.txt, b/policy.txt
+    # a/policy.txt is stored already, as policy.txt; b/policy.txt was refused
+    assert [r.status for r in library.ingest([docs])] == ["duplicate", "ingested"]
+
+
+def test_the_same_bytes_under_a_second_name_are_not_stored_twice(library, tmp_path):
+    # As in ../shared/laws, where a law filed under two categories is two identical files
+    for category in ("社会法", "经济法"):
+        (tmp_path / "laws" / category).mkdir(parents=True)
+        write(tmp_path / "laws" / category / "policy.txt", COMPILATION)
+    first, second = library.ingest([tmp_path / "laws"])
+    assert (first.status, second.status) == ("ingested", "duplicate")
+    assert "the same bytes as 社会法/policy.txt" in second.notes[0]
+    assert table_counts(library)["documents"] == 2
+    assert [s["name"] for s in library.sources()] == ["社会法/policy.txt"]
+    library.remove("社会法/policy.txt")  # gone from under the first name, it can be ingested under the second
+    assert library.ingest([tmp_path / "laws" / "经济法"])[0].status == "ingested"
+
+
+def test_a_file_name_that_is_not_utf8_or_holds_a_newline_is_kept_as_one_line_of_text(library, tmp_path):
+    folder = tmp_path / "zip"
+    folder.mkdir()
+    gbk_name = "关于废弃物循环利用的意见.txt".encode("gbk")  # as an archive made on Chinese Windows leaves it
+    write(folder / gbk_name.decode("utf-8", "surrogateescape"), COMPILATION)
+    write(folder / "two\nlines.txt", COMPILATION.replace("2024", "2023"))
+    results = library.ingest([folder])
+    assert {r.file: r.status for r in results} == {"关于废弃物循环利用的意见.txt": "ingested",
+                                                   "two lines.txt": "ingested"}
+    assert sorted(s["name"] for s in library.sources()) == ["two lines.txt", "关于废弃物循环利用的意见.txt"]
+    assert len(library.remove("two lines.txt")) == 2

@@ -106,6 +106,10 @@ def emit_json(value) -> None:
     """One JSON value on one line. The line separators JSON leaves raw (U+2028, U+2029, U+0085) are escaped: a
     reader splitting on Unicode line breaks (Python's splitlines) must still see one line per value."""
     text = json.dumps(value, ensure_ascii=False, default=str)
+    try:
+        text.encode()
+    except UnicodeEncodeError:  # a lone surrogate (an undecodable byte of a path typed): written escaped
+        text = json.dumps(value, default=str)
     sys.stdout.write(text.translate(LINE_SEPARATORS) + "\n")
 
 
@@ -152,6 +156,8 @@ def _report(result: IngestResult, as_json: bool) -> None:
         say(("✗", "red"), f" {result.error}", console=err)
     elif result.status == "unchanged":
         say(f"= {result.file}: unchanged (same bytes as already ingested)")
+    elif result.status == "duplicate":
+        say(f"= {result.file}: {result.notes[0]}")
     else:
         verb = "replaced" if result.status == "replaced" else "ingested"
         say(f"✓ {result.file}: {verb} {result.documents} documents, {result.provisions} provisions, "
@@ -250,6 +256,7 @@ def remove(source: str, home: HomeOption = None, as_json: JsonOption = False) ->
 
     Example: huiqi remove 001_bf5e8a97a1a13c8b.txt
     """
+    source = read.file_name(source)  # named as ingest named it: a GBK name read as such, a newline as a space
     removed = Library(home, create=False).remove(source)
     if as_json:
         emit_json({"source": source, "removed_documents": len(removed)})
@@ -342,20 +349,30 @@ def _query_stream(queries: Path) -> tuple[BinaryIO, str]:
 
 
 def _batch(library: Library, stream: BinaryIO, name: str, k: int, filters: Filters, group: bool) -> int:
-    """One JSON object a line of `stream`, in order, each written as soon as it is answered; a line too long is
-    answered in its place with an "error". Returns the number of such lines."""
-    failed = 0
+    """One JSON object a line of `stream`, in order, each written as soon as it is answered; a line too long, or
+    not text in the stream's encoding, is answered in its place with an "error". Returns the number of such
+    lines."""
+    failed = answered = 0
     with stream:
         for line in read.stream_lines(stream, name, longest=MAX_QUERY_CHARS + 1):
+            answered += 1
             try:
+                if isinstance(line, read.DamagedLine):
+                    raise BadRequest(line.message())
                 check_length(line)
             except BadRequest as exc:
                 failed += 1
-                emit_json({"query": line[:MAX_QUERY_CHARS], "took_ms": 0.0, "hits": [], "error": str(exc)})
+                text = line.text if isinstance(line, read.DamagedLine) else line
+                emit_json({"query": text[:MAX_QUERY_CHARS], "took_ms": 0.0, "hits": [], "error": str(exc)})
             else:  # any other BadRequest (a --region no place has) stops the run once rather than at every line
                 emit_json(library.search(line, k=k, filters=filters, group=group).to_dict() if line.strip()
                           else {"query": line, "took_ms": 0.0, "hits": []})
             sys.stdout.flush()  # whoever reads a pipe gets each answer as soon as its question is answered
+    if not answered:
+        say(("note:", "yellow"), f" {name} holds no queries (it is empty); put one query a line", console=err)
+    elif failed:
+        say(("note:", "yellow"), f" {failed} of {answered} lines were answered with an \"error\" instead of hits",
+            console=err)
     return failed
 
 

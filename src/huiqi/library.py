@@ -31,7 +31,7 @@ from huiqi.store import Store, Written
 @dataclass
 class IngestResult:
     """What happened to one file: ingested, replaced (a changed file, or one an older parser read), unchanged
-    (same bytes, same parser), or failed."""
+    (same bytes, same parser), duplicate (a new name for bytes the library holds under another), or failed."""
 
     file: str
     status: str
@@ -165,7 +165,7 @@ class Library:
     def ingest_file(self, path: Path, name: str | None = None,
                     embedding: Callable[[int, int], None] | None = None) -> IngestResult:
         """Ingest one file under `name` (default: its file name); a later file of the same name replaces it."""
-        return self._ingest([(Path(path), name or Path(path).name)], embedding=embedding)[0]
+        return self._ingest([(Path(path), read.file_name(name or Path(path).name))], embedding=embedding)[0]
 
     def _ingest(self, files: list[tuple[Path, str]], progress: Callable[[IngestResult, int, int], None] | None = None,
                 embedding: Callable[[int, int], None] | None = None,
@@ -214,9 +214,14 @@ class Library:
         try:
             self._check_writable("ingesting writes to it")
             read.check_file(Path(path))
-            known = self.store.source(name)
-            if known is not None and known.sha256 == read.digest(Path(path)) and known.parser == parse.PARSER_VERSION:
+            known, digest = self.store.source(name), read.digest(Path(path))
+            if known is not None and known.sha256 == digest and known.parser == parse.PARSER_VERSION:
                 return IngestResult(name, "unchanged", seconds=time.perf_counter() - started)
+            # One law filed under two categories (laws/社会法/职业病防治法.md and laws/经济法/…) would be found twice
+            if known is None and (twin := self.store.source_with_digest(digest)) is not None:
+                return IngestResult(name, "duplicate", seconds=time.perf_counter() - started, notes=[
+                    f"the same bytes as {twin.name}, already in the library; not stored twice (remove {twin.name} "
+                    "first to keep it under this name)"])
             source = read.read_source(path, name)
             parsed = parse_source(source)
             check_recognised(parsed)
@@ -376,10 +381,11 @@ def expand_paths(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in read.SUFFIXES
                            and not p.name.startswith((".", "~$")))
-            files.extend((p, p.relative_to(path).as_posix()) for p in found)
+            files.extend((p, read.file_name(p.relative_to(path).as_posix())) for p in found)
         else:
-            files.append((path, path.name))
+            files.append((path, read.file_name(path.name)))
     return files
+
 
 
 def check_recognised(parsed: ParsedSource) -> None:

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from huiqi.errors import UnreadableFile
 
@@ -27,6 +27,7 @@ SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".docx", ".pdf"}
 # Real compilations are a few MB; a bigger file is almost always a concatenation or not a compilation at all.
 # Refusing it before reading keeps memory bounded; HUIQI_MAX_MB raises the limit deliberately.
 DEFAULT_MAX_MB = 64
+_NAME_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 @dataclass
@@ -40,7 +41,24 @@ class SourceText:
     name: str = ""  # how the library names it: the file name, or its path inside an ingested folder
 
     def __post_init__(self) -> None:
-        self.name = self.name or self.path.name
+        self.name = self.name or file_name(self.path.name)
+
+
+def file_name(name: str) -> str:
+    """A file's name (or path) as the library keeps, prints and removes it: one line of text. A part whose bytes
+    are not UTF-8 (as a zip made on Chinese Windows leaves them, in GBK) is read as GB18030; control characters
+    (a newline) become spaces."""
+    parts = os.fsencode(name).split(b"/")  # the bytes on disk: Python carries undecodable ones as lone surrogates
+    return _NAME_CONTROL.sub(" ", "/".join(map(_name_part, parts)))
+
+
+def _name_part(raw: bytes) -> str:
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            pass
+    return raw.decode("utf-8", "replace")
 
 
 def max_bytes() -> int:
@@ -57,19 +75,19 @@ def max_bytes() -> int:
 
 def check_file(path: Path) -> int:
     """The checks that need no reading: a type huiqi reads, a file that exists, not empty, not too large."""
-    suffix = path.suffix.lower()
+    suffix, label = path.suffix.lower(), file_name(path.name)
     if suffix not in SUFFIXES:
-        raise UnreadableFile(f"{path.name}: unsupported file type '{suffix or '(none)'}'; "
+        raise UnreadableFile(f"{label}: unsupported file type '{suffix or '(none)'}'; "
                              f"huiqi reads {', '.join(sorted(SUFFIXES))}")
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise UnreadableFile(f"{path}: cannot open ({exc.strerror})") from exc
+        raise UnreadableFile(f"{file_name(str(path))}: cannot open ({exc.strerror})") from exc
     if size == 0:
-        raise UnreadableFile(f"{path.name}: empty file (0 bytes)")
+        raise UnreadableFile(f"{label}: empty file (0 bytes)")
     limit = max_bytes()
     if size > limit:
-        raise UnreadableFile(f"{path.name}: {size / 2**20:.1f} MB is larger than the {limit / 2**20:.0f} MB limit; "
+        raise UnreadableFile(f"{label}: {size / 2**20:.1f} MB is larger than the {limit / 2**20:.0f} MB limit; "
                              "split the compilation or set HUIQI_MAX_MB")
     return size
 
@@ -87,41 +105,53 @@ def read_source(path: str | Path, name: str | None = None) -> SourceText:
     """Read one file. Raises UnreadableFile with a one-line reason a user can act on."""
     path = Path(path)
     size = check_file(path)
-    suffix = path.suffix.lower()
+    suffix, label = path.suffix.lower(), file_name(path.name)
     data = path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
     if suffix == ".pdf":
-        text, encoding, fmt = _pdf_text(path.name, data), "pdf-text-layer", "pdf"
+        text, encoding, fmt = _pdf_text(label, data), "pdf-text-layer", "pdf"
     elif suffix == ".docx":
-        text, encoding, fmt = _docx_text(path.name, data), "docx", "docx"
+        text, encoding, fmt = _docx_text(label, data), "docx", "docx"
     else:
-        text, encoding = decode_text(path.name, data)
+        text, encoding = decode_text(label, data)
         fmt = "html" if suffix in HTML_SUFFIXES else suffix.lstrip(".").replace("markdown", "md").replace("text", "txt")
         if fmt == "html":
             text = html_to_text(text)
     lines = _lines(text)
     if not any(line.strip() for line in lines):
-        raise UnreadableFile(f"{path.name}: contains no text")
+        raise UnreadableFile(f"{label}: contains no text")
     return SourceText(path=path, sha256=sha, format=fmt, encoding=encoding, size=size, lines=lines, name=name or "")
 
 
-def stream_lines(stream: io.BufferedReader, name: str, longest: int) -> Iterator[str]:
+class DamagedLine(NamedTuple):
+    """A line of a stream holding bytes its encoding does not allow, each read as U+FFFD."""
+
+    text: str
+    number: int
+    encoding: str
+
+    def message(self) -> str:
+        return f"line {self.number} is not valid {self.encoding}, the encoding the file is read in; save it as UTF-8"
+
+
+def stream_lines(stream: io.BufferedReader, name: str, longest: int) -> Iterator[str | DamagedLine]:
     """The lines of a text stream as they arrive, decoded and split as sources are (line N out is line N in), in
     bounded memory whatever comes: a line is cut after `longest` characters. A pipe is read as it fills, so that
-    `tail -f questions | huiqi search --queries -` answers each line when it is written. Damaged text stops the
-    stream at the damage, once the lines before it have been passed on."""
-    pending, number = "", 0
-    try:
-        for text in _decoded(stream, name):
-            *complete, pending = (pending + text).split("\n")
-            for line in complete:
-                number += 1
-                yield line.rstrip("\r")[:longest]
-            pending = pending[:longest]  # the rest of a line already too long is not kept
-    except _Damage as damage:
-        raise _damaged(name, damage.encoding, damage.byte, number + 1) from None
+    `tail -f questions | huiqi search --queries -` answers each line when it is written. A line with damaged text
+    in it comes as a DamagedLine, in its place, and the lines after it follow."""
+    pending, number, encoding = "", 0, "ascii"
+    for text, encoding in _decoded(stream, name):
+        *complete, pending = (pending + text).split("\n")
+        for line in complete:
+            number += 1
+            yield _checked(line.rstrip("\r")[:longest], number, encoding)
+        pending = pending[:longest]  # the rest of a line already too long is not kept
     if pending:
-        yield pending.rstrip("\r")
+        yield _checked(pending.rstrip("\r"), number + 1, encoding)
+
+
+def _checked(line: str, number: int, encoding: str) -> str | DamagedLine:
+    return DamagedLine(line.replace(_DAMAGE, "\ufffd"), number, encoding) if _DAMAGE in line else line
 
 
 # Byte order mark → the codec that reads what follows it; UTF-32's first, for UTF-16's begins it
@@ -131,16 +161,18 @@ _WIDE = ("utf-16", "utf-32")  # encodings where a NUL byte is part of a characte
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
 
 
-class _Damage(Exception):
-    def __init__(self, encoding: str, byte: int) -> None:
-        self.encoding, self.byte = encoding, byte
+# What a byte that is not text in the stream's encoding is decoded as: a lone surrogate, which no decoder of
+# these encodings gives for text that is valid
+_DAMAGE = "\udfff"
+codecs.register_error("huiqi.damage", lambda exc: (_DAMAGE, exc.end))
 
 
-def _decoded(stream: io.BufferedReader, name: str) -> Iterator[str]:
-    """The text of a stream, block by block. Without a byte order mark the encoding is decided, by the rule
-    `decode_text` applies to a whole file, on the complete lines read when the first line that is not ASCII ends
-    (up to there UTF-8 and GB18030 agree, and ASCII lines are passed on at once): a whole first block for a file,
-    what has arrived for a pipe. Text damaged further on is passed on up to the damage; then `_Damage`."""
+def _decoded(stream: io.BufferedReader, name: str) -> Iterator[tuple[str, str]]:
+    """The text of a stream, block by block, with the encoding it was read in. Without a byte order mark the
+    encoding is decided, by the rule `decode_text` applies to a whole file, on the complete lines read when the
+    first line that is not ASCII ends (up to there UTF-8 and GB18030 agree, and ASCII lines are passed on at
+    once): a whole first block for a file, what has arrived for a pipe. Damaged text further on is decoded as
+    `_DAMAGE`."""
     blocks = iter(lambda: stream.read1(1 << 20), b"")  # read1: what is there, not a megabyte a pipe may not fill
     undecided, offset, encoding = b"", 0, None
     for block in blocks:
@@ -152,12 +184,12 @@ def _decoded(stream: io.BufferedReader, name: str) -> Iterator[str]:
             break
         _refuse_binary(name, block)
         if undecided.isascii():
-            yield undecided.decode("ascii")
+            yield undecided.decode("ascii"), "ascii"
             offset, undecided = offset + len(undecided), b""
             continue
         first = _NON_ASCII.search(undecided).start()
         if (ascii_lines := undecided.rfind(b"\n", 0, first) + 1) > 0:  # not held back while the next line comes
-            yield undecided[:ascii_lines].decode("ascii")
+            yield undecided[:ascii_lines].decode("ascii"), "ascii"
             offset, undecided, first = offset + ascii_lines, undecided[ascii_lines:], first - ascii_lines
         if (last := undecided.rfind(b"\n")) > first:
             encoding = _stream_encoding(name, undecided[:last + 1], final=True)
@@ -170,17 +202,11 @@ def _decoded(stream: io.BufferedReader, name: str) -> Iterator[str]:
     if not undecided and encoding is None:
         return
     encoding = encoding or _stream_encoding(name, undecided, final=True)  # the stream ended first
-    decoder = codecs.getincrementaldecoder(encoding)()
+    decoder = codecs.getincrementaldecoder(encoding)(errors="huiqi.damage")
     for block in itertools.chain([undecided] if undecided else [], blocks, [b""]):
         if not encoding.startswith(_WIDE):
             _refuse_binary(name, block)
-        held = decoder.getstate()[0]  # bytes of a character begun in the block before
-        try:
-            yield decoder.decode(block, final=not block)
-        except UnicodeDecodeError as exc:
-            yield (held + block)[:exc.start].decode(encoding)  # the lines before the damage
-            raise _Damage(encoding, offset - len(held) + exc.start) from None
-        offset += len(block)
+        yield decoder.decode(block, final=not block), encoding
 
 
 def _bom(data: bytes) -> bytes | None:

@@ -38,7 +38,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from huiqi import parse, repeals, versions
+from huiqi import parse, read, repeals, versions
 from huiqi.errors import NotFound, UnreadableFile
 from huiqi.parse import ParsedSource
 from huiqi.records import Document, Provision
@@ -252,6 +252,12 @@ class Store:
         with Session(self.engine) as session:
             return session.scalar(select(SourceRow).where(SourceRow.name == name))
 
+    def source_with_digest(self, sha256: str) -> SourceRow | None:
+        """The first source (by name) holding exactly these bytes."""
+        with Session(self.engine) as session:
+            return session.scalar(select(SourceRow).where(SourceRow.sha256 == sha256).order_by(SourceRow.name)
+                                  .limit(1))
+
     def sources(self) -> list[SourceRow]:
         with Session(self.engine) as session:
             return list(session.scalars(select(SourceRow).order_by(SourceRow.name)))
@@ -277,7 +283,7 @@ class Store:
                 _delete_documents(session, old_ids)
                 session.delete(old)
                 session.flush()
-            row = SourceRow(name=source.name, path=str(source.path.resolve()), sha256=source.sha256,
+            row = SourceRow(name=source.name, path=read.file_name(str(source.path.resolve())), sha256=source.sha256,
                             parser=parse.PARSER_VERSION, format=source.format, encoding=source.encoding,
                             size=source.size, compilation_title=parsed.compilation_title, ingested_at=datetime.now(UTC))
             session.add(row)
