@@ -112,6 +112,7 @@ def test_document_listing_pages_and_filters_by_source(server):
     ("/api/docs/nope", {}, 404, "no document"),
     ("/api/docs/..%2F..%2Fetc%2Fpasswd", {}, 404, "/docs"),
     ("/api/nowhere", {}, 404, "no such path"),
+    ("/api/search/", {"q": "贴息"}, 404, "leave out the trailing / (/api/search)"),  # not a redirect off Host
     ("/api/search", {"q": "贴息", "k": "9" * 30}, 422, "k"),
     ("/api/docs", {"offset": -1}, 422, "offset"),
     ("/api/docs", {"offset": 2**63}, 422, "offset"),  # past SQLite's 64-bit INTEGER
@@ -186,6 +187,8 @@ def test_openapi_documents_the_error_shape_the_api_sends(server):
     assert list(properties) == list(sent) == ["error"]
     detail = components[properties["error"]["$ref"].rsplit("/", 1)[1]]["properties"]
     assert list(detail) == list(sent["error"]) == ["status", "message"]
+    for path in ("/api/search", "/api/docs", "/api/docs/{doc_id}", "/api/docs/{doc_id}/provisions/{eid}"):
+        assert {"400", "404", "405", "408", "422", "429", "500"} <= set(schema["paths"][path]["get"]["responses"])
 
 
 def test_hostile_query_text_is_just_text(server):
@@ -282,3 +285,29 @@ def _read_all(connection: socket.socket) -> bytes:
     except ConnectionResetError:
         pass
     return answer
+
+
+def test_an_ipv6_address_is_served_and_printed_in_brackets(tmp_path):
+    try:
+        with socket.create_server(("::1", 0), family=socket.AF_INET6) as probe:
+            port = probe.getsockname()[1]
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    Library(tmp_path / "home")
+    process = subprocess.Popen([sys.executable, "-m", "huiqi", "serve", "--host", "::1", "--port", str(port),
+                                "--home", str(tmp_path / "home")], stderr=subprocess.PIPE, text=True)
+    try:
+        printed = next(line for line in process.stderr if "serving" in line)
+        assert f"on http://[::1]:{port} " in printed
+        url = printed.split(" on ", 1)[1].split()[0]
+        for _ in range(100):
+            try:
+                assert httpx.get(f"{url}/api/health", timeout=1).json()["status"] == "ok"
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("the server did not answer at the address it printed")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

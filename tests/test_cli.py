@@ -72,6 +72,8 @@ def test_show_and_export_every_format(tmp_path, notice_file):
     assert shown["provisions"][2]["citation"] == "《国务院办公厅关于加快构建废弃物循环利用体系的意见》一、（一）"
     assert "sec_1__item_1" in huiqi(home, "show", doc_id).stdout
     assert json.loads(huiqi(home, "export", doc_id, "--format", "json").stdout)["id"] == doc_id
+    wrapped = json.loads(huiqi(home, "export", doc_id, "--format", "markdown", "--json").stdout)
+    assert wrapped["doc_id"] == doc_id and wrapped["format"] == "markdown" and wrapped["content"].startswith("# 国务院")
     assert huiqi(home, "export", doc_id, "--format", "markdown").stdout.startswith("# 国务院办公厅关于")
     assert 'eId="sec_1__item_1"' in huiqi(home, "export", doc_id, "--format", "akn").stdout
 

@@ -44,7 +44,15 @@ LEVEL_HELP = "national, provincial, municipal or county (国家级, 省级, 市�
 DATE_HELP = "YYYY-MM-DD (or YYYYMMDD)"
 CLIENT_TIMEOUT_S = 20.0  # to send a request's line and headers, or to read an answer (nginx allows 60 s each)
 CLIENT_CONNECTIONS = 64  # open at once from one address: a browser opens 6; a proxy in front, one per request in flight
-ERRORS: dict[int | str, dict] = {status: {"model": ErrorBody} for status in (400, 404, 422)}
+ERRORS: dict[int | str, dict] = {status: {"model": ErrorBody, "description": description} for status, description in {
+    400: "A parameter the route does not take or given twice, a filter no document can meet, a query not UTF-8",
+    404: "No such document, provision or path (a path ending in / names none: leave the / out)",
+    405: "A method other than GET or HEAD",
+    408: "The request's line and headers did not all come within the client timeout (20 s by default)",
+    422: "A parameter out of its range: an empty query or one over 200 characters, k over 100",
+    429: "More connections open from the client's address than the server allows (64 by default)",
+    500: "An error the server did not foresee; its log has the details",
+}.items()}
 
 
 def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -179,7 +187,8 @@ STRICT = [Depends(known_parameters)]
 
 
 def create_app(library: Library) -> FastAPI:
-    app = FastAPI(title="huiqi 惠企", version=__version__,
+    # No redirect of /api/search/ to /api/search: Starlette builds its Location from the client's Host header
+    app = FastAPI(title="huiqi 惠企", version=__version__, redirect_slashes=False,
                   description="Policy library: documents, provisions and provision-level search.")
     app.add_middleware(HeadAsGet)
 
@@ -193,8 +202,12 @@ def create_app(library: Library) -> FastAPI:
         return error(422, f"invalid request: {problems}")
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         # Keep exc.headers: a 405 must still say which methods are allowed (Allow: GET).
+        path = request.url.path
+        if exc.status_code == 404 and path != "/" and path.endswith("/"):
+            return error(404, f"Not Found: no such path; leave out the trailing / ({path.rstrip('/')[:100]})",
+                         exc.headers)
         if exc.status_code == 404:
             return error(404, "Not Found: no such path; the API is listed at /docs", exc.headers)
         if exc.status_code == 405 and exc.headers and exc.headers.get("Allow") == "GET":
@@ -247,7 +260,7 @@ def create_app(library: Library) -> FastAPI:
     def root() -> RedirectResponse:
         return RedirectResponse("/docs")
 
-    @app.get("/api/health", summary="Liveness and library size")
+    @app.get("/api/health", summary="Liveness and library size", responses=ERRORS)
     def health() -> dict:
         return {"status": "ok", "version": __version__, **library.summary()}
 

@@ -46,7 +46,7 @@ logging.getLogger("sqlalchemy").addHandler(logging.NullHandler())
 # Markup off: what is printed comes from documents, file names and queries, and '[/]' in one must not be read as
 # a style (rich raised on it); styled words go through `say`.
 out = Console(highlight=False, soft_wrap=True, markup=False)
-err = Console(stderr=True, highlight=False, markup=False)
+err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)  # a message, a URL: one line in a log
 RELATED_SHOWN = 3  # a grouped hit's other provisions named on the terminal
 LINE_SEPARATORS = str.maketrans({"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"})
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON (JSON Lines for lists).")]
@@ -226,12 +226,18 @@ def show(doc_id: str, home: HomeOption = None, as_json: JsonOption = False) -> N
 @handles_errors
 def export(doc_id: str,
            fmt: Annotated[str, typer.Option("--format", "-f", help="json | markdown | akn")] = "json",
-           home: HomeOption = None) -> None:
+           home: HomeOption = None,
+           as_json: Annotated[bool, typer.Option("--json", help="One JSON line: {doc_id, format, content}, the "
+                                                              "export as a string.")] = False) -> None:
     """Export one document as JSON, Markdown or Akoma Ntoso 3.0 XML.
 
     Example: huiqi export 1928cea18ada --format akn
     """
-    sys.stdout.write(Library(home, create=False).export(doc_id, fmt))
+    content = Library(home, create=False).export(doc_id, fmt)
+    if as_json:
+        emit_json({"doc_id": doc_id, "format": fmt, "content": content})
+    else:
+        sys.stdout.write(content)
 
 
 @app.command()
@@ -427,7 +433,8 @@ def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "
         raise BadRequest(f"cannot listen on {host}:{port} ({exc.strerror}); choose another --port or --host") from None
     library = Library(home)
     library.index  # noqa: B018 - open (and if needed rebuild) the index before the first request
-    err.print(f"huiqi serving {library.home} on http://{host}:{port}  (Ctrl-C stops)")
+    url_host = f"[{host}]" if family == socket.AF_INET6 else host  # http://[::1]:8000, as a browser takes it
+    err.print(f"huiqi serving {library.home} on http://{url_host}:{port}  (Ctrl-C stops)")
     limits = {"timeout": client_timeout, "per_client": client_connections}
     protocol = partial(HuiqiHTTP, **{name: value for name, value in limits.items() if value is not None})
     server = uvicorn.Server(uvicorn.Config(create_app(library), log_level="warning", http=protocol))
