@@ -753,17 +753,23 @@ def test_closing_clauses_rank_below_provisions_that_say_something(rules_library,
     assert [hit.eid for hit in rules_library.search(question).hits[:2]] == ["art_38", "art_39"]
 
 
-@pytest.mark.parametrize(("typed", "title", "article", "picks", "not_picks"), [
+@pytest.mark.parametrize(("typed", "title", "articles", "picks", "not_picks"), [
     ("公司法第十条", "公司法", "art_10", ["chp_1__art_10", "chp_1__art_10__para_2"], ["chp_1__art_100"]),
     ("请问《中华人民共和国公司法》第 10 条第二款怎么规定", "公司法", "art_10", ["art_10__para_2"], ["art_10__para_1"]),
     ("劳动合同法第四十条第三项", "劳动合同法", "art_40", ["art_40__point_3", "art_40__para_1__point_3"],
      ["art_40__point_30"]),
     ("公司法第一百零二条之一", "公司法", "art_102-1", ["art_102-1"], ["art_102"]),
+    ("公司法第十条和第十一条", "公司法", "art_10 art_11", ["art_10", "art_11__para_2"], ["art_12"]),
+    ("劳动合同法第三十九条、第四十条第三项及第四十一条", "劳动合同法", "art_39 art_40 art_41",
+     ["art_39__point_1", "art_40__point_3", "art_41"], ["art_40__point_1"]),
+    ("劳动合同法第三十九条至第四十一条有什么区别", "劳动合同法", "art_39 art_40 art_41", ["art_40__point_1"], ["art_42"]),
+    ("公司法第十条，第二十条规定了什么", "公司法", "art_10 art_20", ["art_20"], ["art_15"]),
+    ("公司法第十条 另外第二十条", "公司法", "art_10", ["art_10"], ["art_20"]),  # not joined: a search of its own
 ])
-def test_a_cited_article_is_read_with_the_longest_title_the_library_knows(typed, title, article, picks, not_picks):
+def test_a_cited_article_is_read_with_the_longest_title_the_library_knows(typed, title, articles, picks, not_picks):
     known = {"公司法", "劳动合同法", "合同法"}.__contains__
     cited = cited_article(typed, known)
-    assert (cited.title, cited.article) == (title, article)
+    assert (cited.title, cited.articles) == (title, tuple(articles.split()))
     assert all(cited.part.search(eid) for eid in picks) and not any(cited.part.search(eid) for eid in not_picks)
 
 
@@ -776,6 +782,10 @@ def test_a_cited_article_lists_its_provisions_and_a_missing_one_is_searched_as_w
     hits = rules_library.search("矿业权出让交易规则第三十七条", k=10).hits
     assert [hit.eid for hit in hits] == ["art_37", "art_37__point_1", "art_37__point_2"]
     assert [hit.eid for hit in rules_library.search("《矿业权出让交易规则》第37条第二项").hits] == ["art_37__point_2"]
+    assert [hit.eid for hit in rules_library.search("矿业权出让交易规则第三十七条第二项和第三十八条").hits] == [
+        "art_37__point_2", "art_38"]
+    assert [hit.eid for hit in rules_library.search("矿业权出让交易规则第36条至第38条").hits] == [
+        "art_37", "art_37__point_1", "art_37__point_2", "art_38"]  # it has no 第三十六条
     assert rules_library.search("矿业权出让交易规则第九十条 出让收益").hits[0].eid == "art_38"
     from huiqi.search import dense
 

@@ -449,9 +449,9 @@ class SearchIndex:
         restrictions = self._filters(filters or Filters())
         day = _day_asked(filters).isoformat()
         if cited := named.article:  # '公司法第十条': that article, in force first
-            hits = self._in_reading_order(searcher, [*restrictions, *(
-                (tantivy.Occur.Must, tantivy.Query.term_query(self.schema, field_name, value))
-                for field_name, value in (("title_key", cited.title), ("article", cited.article)))], day)
+            hits = self._in_reading_order(searcher, [
+                *restrictions, (tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "title_key", cited.title)),
+                (tantivy.Occur.Must, tantivy.Query.term_set_query(self.schema, "article", list(cited.articles)))], day)
             if hits:
                 return [hit for hit in hits if cited.part.search(hit.eid)] or hits
         if named.numbers:  # a 文号 the library knows keeps the search in its documents

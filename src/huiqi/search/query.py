@@ -163,17 +163,24 @@ def named_documents(query: str, known: Callable[[str], bool], segmenter: Segment
 
 @dataclass(frozen=True)
 class CitedArticle:
-    """'公司法第十条第二款': the title it is cited by (`versions.text_key`), the article's eId part (art_10,
-    art_15-1 for 第十五条之一), and what picks the 款 or 项 cited of it."""
+    """'公司法第十条第二款': the title it is cited by (`versions.text_key`), the articles' eId parts (art_10, art_15-1
+    for 第十五条之一; several for 第十条和第十一条, 第十条至第十二条), and what picks the 款 or 项 cited of them."""
     title: str
-    article: str
+    articles: tuple[str, ...]
     part: re.Pattern
 
 
+# What joins the articles one citation names: 第十条、第十一条和第十二条; a range, 第十条至第十二条
+_ARTICLE_JOINER = re.compile(r"(、|，|,|和|及|以及|与|或者?|至|到|[-—~～])")
+_RANGE_WORDS = {"至", "到", "-", "—", "~", "～"}
+MAX_CITED_ARTICLES = 30  # a range longer than this is cut: a chapter is asked for, and that is a search
+
+
 def cited_article(query: str, known: Callable[[str], bool]) -> CitedArticle | None:
-    """The article the question cites after a title the library `known`s. Of the titles the text before 第…条 may end
-    in ('请问公司法', '问公司法', '公司法' …) the longest known is taken, and of several citations the one with the
-    longest title: in '最高人民法院关于适用刑法第十二条几个问题的解释第二条', 刑法第十二条 is part of the title."""
+    """The articles the question cites after a title the library `known`s. Of the titles the text before 第…条 may
+    end in ('请问公司法', '问公司法', '公司法' …) the longest known is taken, and of several citations the one with the
+    longest title: in '最高人民法院关于适用刑法第十二条几个问题的解释第二条', 刑法第十二条 is part of the title.
+    Articles joined to the cited one (第十条和第十一条, 第十条至第十二条) are of the same title."""
     text = re.sub(r"\s+", "", normalise(query))
     best: tuple[str, re.Match] | None = None
     for match in P.CITED_ARTICLE.finditer(text):
@@ -184,11 +191,24 @@ def cited_article(query: str, known: Callable[[str], bool]) -> CitedArticle | No
     if best is None:
         return None
     title, match = best
-    number, extra, paragraph, point = (P.cn_to_int(group) if group else None for group in match.groups())
-    article = f"art_{number}" + (f"-{extra}" if extra else "")
-    part = (rf"(?:^|__){article}" + (f"__para_{paragraph}" if paragraph else "")
-            + (rf"(?:__para_\d+)?__point_{point}" if point else "") + "(?:__|$)")
-    return CitedArticle(title, article, re.compile(part))
+    articles, parts, joiner, last = {}, [], "", 0
+    while match:
+        number, extra, paragraph, point = (P.cn_to_int(group) if group else None for group in match.groups())
+        whole = not (extra or paragraph or point)
+        numbers = range(last + 1, min(number, last + MAX_CITED_ARTICLES) + 1) if (
+            joiner in _RANGE_WORDS and last and whole) else [number]
+        for each in numbers:
+            article = f"art_{each}" + (f"-{extra}" if extra else "")
+            articles[article] = None
+            parts.append(rf"(?:^|__){article}" + (f"__para_{paragraph}" if paragraph else "")
+                         + (rf"(?:__para_\d+)?__point_{point}" if point else "") + "(?:__|$)")
+        last = number if whole else 0  # 第十条第二款至第十二条 is no range
+        joined = _ARTICLE_JOINER.match(text, match.end())
+        match = joined and P.CITED_ARTICLE.match(text, joined.end())
+        joiner = joined.group(1) if joined else ""
+        if match and not P.cn_to_int(match.group(1)):
+            break
+    return CitedArticle(title, tuple(articles)[:MAX_CITED_ARTICLES], re.compile("|".join(parts)))
 
 
 def check_length(query: str) -> None:
