@@ -25,7 +25,7 @@ def server(tmp_path_factory):
         path = home.parent / name
         path.write_text("\n".join(pdf_lines(text)), encoding="utf-8")
         library.ingest_file(path)
-    process, base = serve(home)
+    process, base = serve(home, "--client-rate", "0")  # the tests ask faster than a client may (see below)
     yield httpx.Client(base_url=base, timeout=10)
     process.terminate()
     process.wait(timeout=10)
@@ -210,7 +210,8 @@ def test_a_client_that_holds_a_connection_without_finishing_a_request_is_cut_off
     """A client that sends its headers or a body a byte at a time, or never reads its answers, would otherwise hold a
     connection for ever (slowloris): slow headers get a 408; an idle connection, a body trickling after the answer, and
     a client that stopped reading are cut off."""
-    process, base = serve(tmp_path / "home", "--client-timeout", "1")
+    # No request rate: 3,000 requests sent at once must be answered in full, to fill the buffers
+    process, base = serve(tmp_path / "home", "--client-timeout", "1", "--client-rate", "0")
     host, port = base.removeprefix("http://").split(":")
     try:
         with socket.create_connection((host, int(port)), timeout=10) as connection:
@@ -270,6 +271,22 @@ def test_a_client_cannot_hold_more_connections_than_its_share(tmp_path):
         assert answer.startswith(b"HTTP/1.1 200")
         for connection in held:
             connection.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_a_client_asking_faster_than_its_share_is_answered_429_until_its_rate_allows_again(tmp_path):
+    process, base = serve(tmp_path / "home", "--client-rate", "2")  # bursts of 4
+    try:
+        with httpx.Client(base_url=base, timeout=10) as client:
+            answers = [client.get("/api/docs") for _ in range(8)]
+            assert [a.status_code for a in answers].count(429) >= 3 and answers[0].status_code == 200
+            refused = next(a for a in answers if a.status_code == 429)
+            assert "more than 2 requests a second from your address" in assert_error(refused, 429)
+            assert refused.headers["Retry-After"] == "1"
+            time.sleep(1.1)
+            assert client.get("/api/docs").status_code == 200
     finally:
         process.terminate()
         process.wait(timeout=10)

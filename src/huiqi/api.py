@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
+import time
 from dataclasses import asdict
 from http import HTTPStatus
 from typing import Annotated
@@ -44,13 +46,18 @@ LEVEL_HELP = "national, provincial, municipal or county (国家级, 省级, 市�
 DATE_HELP = "YYYY-MM-DD (or YYYYMMDD)"
 CLIENT_TIMEOUT_S = 20.0  # to send a request's line and headers, or to read an answer (nginx allows 60 s each)
 CLIENT_CONNECTIONS = 64  # open at once from one address: a browser opens 6; a proxy in front, one per request in flight
+# Requests a second from one address, on average; twice as many may come at once. A lexical search takes a few
+# milliseconds of one core: one client keeps at most a fraction of the server busy.
+CLIENT_RATE = 50.0
+TRACKED_ADDRESSES = 100_000  # the request rates kept: past this many addresses, the longest unheard is forgotten
 ERRORS: dict[int | str, dict] = {status: {"model": ErrorBody, "description": description} for status, description in {
-    400: "A parameter the route does not take or given twice, a filter no document can meet, a query not UTF-8",
+    400: "A parameter the route does not take, or given twice, a filter no document can meet, a query not UTF-8",
     404: "No such document, provision or path (a path ending in / names none: leave the / out)",
     405: "A method other than GET or HEAD",
     408: "The request's line and headers did not all come within the client timeout (20 s by default)",
     422: "A parameter out of its range: an empty query or one over 200 characters, k over 100",
-    429: "More connections open from the client's address than the server allows (64 by default)",
+    429: "More connections open, or requests a second, from the client's address than the server allows (64; 50 "
+         "a second, in bursts of 100, by default); Retry-After says when to ask again",
     500: "An error the server did not foresee; its log has the details",
 }.items()}
 
@@ -69,6 +76,34 @@ class HeadAsGet:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "HEAD":
             scope = {**scope, "method": "GET"}
+        await self.app(scope, receive, send)
+
+
+class RequestRate:
+    """At most `per_second` requests a second from one address, on average, and bursts of twice that: a token bucket
+    an address. Past that, 429 with Retry-After, before the route runs."""
+
+    def __init__(self, app: ASGIApp, per_second: float) -> None:
+        self.app, self.per_second, self.burst = app, per_second, max(1.0, 2 * per_second)
+        self.buckets: dict[str, tuple[float, float]] = {}  # address → (requests it may still send, when): oldest first
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.per_second or not scope.get("client"):
+            await self.app(scope, receive, send)
+            return
+        address, now = scope["client"][0], time.monotonic()
+        allowed, then = self.buckets.pop(address, (self.burst, now))
+        allowed = min(self.burst, allowed + (now - then) * self.per_second)
+        if len(self.buckets) >= TRACKED_ADDRESSES:
+            del self.buckets[next(iter(self.buckets))]
+        if allowed < 1:
+            self.buckets[address] = (allowed, now)
+            wait = (1 - allowed) / self.per_second
+            response = error(429, f"more than {self.per_second:g} requests a second from your address; ask again in "
+                                  f"{wait:.1f} s", {"Retry-After": str(math.ceil(wait))})
+            await response(scope, receive, send)
+            return
+        self.buckets[address] = (allowed - 1, now)
         await self.app(scope, receive, send)
 
 
@@ -186,11 +221,13 @@ def known_parameters(request: Request) -> None:
 STRICT = [Depends(known_parameters)]
 
 
-def create_app(library: Library) -> FastAPI:
+def create_app(library: Library, requests_per_second: float = CLIENT_RATE) -> FastAPI:
+    """`requests_per_second`: from one address (0: no limit)."""
     # No redirect of /api/search/ to /api/search: Starlette builds its Location from the client's Host header
     app = FastAPI(title="huiqi 惠企", version=__version__, redirect_slashes=False,
                   description="Policy library: documents, provisions and provision-level search.")
     app.add_middleware(HeadAsGet)
+    app.add_middleware(RequestRate, per_second=requests_per_second)
 
     @app.exception_handler(HuiqiError)
     async def huiqi_error(_request: Request, exc: HuiqiError) -> JSONResponse:

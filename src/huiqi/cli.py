@@ -417,6 +417,10 @@ def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "
               min=1, show_default=False, help="Connections one client address may hold open at once; one more is "
               "answered 429 and closed. Behind a reverse proxy, every request in flight counts  [default: 64]",
           )] = None,
+          client_rate: Annotated[float | None, typer.Option(
+              min=0, show_default=False, help="Requests a second one client address may send, on average (bursts of "
+              "twice that); more are answered 429 with Retry-After. 0: no limit. Behind a reverse proxy, all requests "
+              "come from its address  [default: 50]")] = None,
           home: HomeOption = None) -> None:
     """Serve the HTTP API (OpenAPI at /openapi.json, interactive docs at /docs).
 
@@ -424,7 +428,7 @@ def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "
     """
     import uvicorn
 
-    from huiqi.api import HuiqiHTTP, create_app
+    from huiqi.api import CLIENT_RATE, HuiqiHTTP, create_app
 
     try:  # bound first, so that a port in use is a message of ours, before minutes of index rebuilding
         family = socket.AF_INET6 if ":" in host else socket.AF_INET  # as uvicorn chooses
@@ -437,7 +441,8 @@ def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "
     err.print(f"huiqi serving {library.home} on http://{url_host}:{port}  (Ctrl-C stops)")
     limits = {"timeout": client_timeout, "per_client": client_connections}
     protocol = partial(HuiqiHTTP, **{name: value for name, value in limits.items() if value is not None})
-    server = uvicorn.Server(uvicorn.Config(create_app(library), log_level="warning", http=protocol))
+    app = create_app(library, CLIENT_RATE if client_rate is None else client_rate)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", http=protocol))
     # uvicorn shuts down gracefully on SIGINT and SIGTERM; a closed terminal (SIGHUP) is taken as SIGTERM
     signal.signal(signal.SIGHUP, lambda _number, frame: server.handle_exit(signal.SIGTERM, frame))
     server.run(sockets=[listener])
