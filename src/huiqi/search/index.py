@@ -451,7 +451,9 @@ class SearchIndex:
         if cited := named.article:  # '公司法第十条': that article, in force first
             hits = self._in_reading_order(searcher, [
                 *restrictions, (tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "title_key", cited.title)),
-                (tantivy.Occur.Must, tantivy.Query.term_set_query(self.schema, "article", list(cited.articles)))], day)
+                (tantivy.Occur.Must, tantivy.Query.boolean_query([  # a term set query costs 0.3 ms more
+                    (tantivy.Occur.Should, tantivy.Query.term_query(self.schema, "article", article))
+                    for article in cited.articles]))], day)
             if hits:
                 return [hit for hit in hits if cited.part.search(hit.eid)] or hits
         if named.numbers:  # a 文号 the library knows keeps the search in its documents
