@@ -20,6 +20,7 @@ from huiqi.search.query import (
     document_number_key,
     named_documents,
     rule_words,
+    short_title,
     shortening_of,
     understand,
 )
@@ -817,6 +818,34 @@ def test_a_cited_article_of_a_text_in_several_versions_comes_from_the_one_in_for
     assert [hit.source for hit in library.search("某某法第一条").hits] == ["某某法(2023).md", "某某法(2018).md"]
     old = library.search("某某法第一条", filters=Filters(in_force="2020-01-01")).hits
     assert [hit.source for hit in old] == ["某某法(2018).md"]
+
+
+def test_a_law_cited_by_its_short_name_is_listed(tmp_path):
+    from huiqi.library import Library
+    from test_versions import law
+
+    for title in ("税收征收管理法", "劳动合同法", "环境保护法", "环境保护税法", "海洋环境保护法"):
+        (tmp_path / f"{title}.md").write_text(law("2015年4月24日", "2015年4月24日").replace("某某法", title),
+                                              encoding="utf-8")
+    library = Library(tmp_path / "home")
+    library.ingest([tmp_path])
+    for typed, title in (("征管法第二条", "税收征收管理法"), ("请问税收征管法第2条怎么规定", "税收征收管理法"),
+                         ("环保法第二条", "环境保护法")):
+        hits = library.search(typed).hits
+        assert [(hit.doc_title.removeprefix("中华人民共和国"), hit.eid) for hit in hits] == [(title, "art_2")], typed
+    assert "劳动合同法" in library.search("合同法第二条").hits[0].doc_title  # no 合同法: searched as words
+
+
+@pytest.mark.parametrize(("short", "title"), [
+    ("征管法", "税收征收管理法"), ("个税法", "个人所得税法"), ("民诉法", "民事诉讼法"), ("环保法", "环境保护法"),
+    ("合同法", None), ("安全法", None), ("个人法", None),  # unbroken in 劳动合同法, 安全生产法, 个人所得税法: other texts
+    ("甲乙法", None),  # 甲丙乙法 and 甲丁乙法, as short as each other
+    ("教育办法", None), ("征管", None),
+])
+def test_a_short_name_stands_for_the_one_title_whose_characters_it_takes_in_order(short, title):
+    titles = ["税收征收管理法", "个人所得税法", "个人信息保护法", "民事诉讼法", "人民检察院提起公益诉讼试点工作实施办法",
+              "环境保护法", "环境保护税法", "海洋环境保护法", "劳动合同法", "安全生产法", "教育法", "甲丙乙法", "甲丁乙法"]
+    assert short_title(short, titles) == title
 
 
 @pytest.mark.parametrize(("typed", "key"), [

@@ -487,7 +487,8 @@ class SearchIndex:
     def named(self, query: str) -> Named:
         """What `query` names that the library holds: an article cited by its text's title, documents by 文号."""
         searcher = self.index.searcher()
-        return Named(cited_article(query, lambda key: searcher.doc_freq("title_key", key) > 0),
+        return Named(cited_article(query, lambda key: searcher.doc_freq("title_key", key) > 0,
+                                   lambda: (key for key, _ in searcher.terms_with_prefix("title_key", ""))),
                      *named_documents(query, lambda key: searcher.doc_freq("doc_number", key) > 0, self.segmenter))
 
     def _in_reading_order(self, searcher, restrictions: list[tuple], day: str) -> list[Hit]:

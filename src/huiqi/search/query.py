@@ -9,7 +9,7 @@ with a lower weight than the user's own words. A word the library never uses may
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -174,18 +174,27 @@ class CitedArticle:
 _ARTICLE_JOINER = re.compile(r"(、|，|,|和|及|以及|与|或者?|至|到|[-—~～])")
 _RANGE_WORDS = {"至", "到", "-", "—", "~", "～"}
 MAX_CITED_ARTICLES = 30  # a range longer than this is cut: a chapter is asked for, and that is a search
+SHORT_TITLE_GENRES = ("条例", "法")  # what the short name of a law or a regulation ends in: 征管法, 个税法
+MAX_SHORT_TITLE = 8  # characters: 税收征管法, 反不正当竞争法 are shorter
 
 
-def cited_article(query: str, known: Callable[[str], bool]) -> CitedArticle | None:
-    """The articles the question cites after a title the library `known`s. Of the titles the text before 第…条 may
-    end in ('请问公司法', '问公司法', '公司法' …) the longest known is taken, and of several citations the one with the
-    longest title: in '最高人民法院关于适用刑法第十二条几个问题的解释第二条', 刑法第十二条 is part of the title.
-    Articles joined to the cited one (第十条和第十一条, 第十条至第十二条) are of the same title."""
+def cited_article(query: str, known: Callable[[str], bool],
+                  titles: Callable[[], Iterable[str]] = tuple) -> CitedArticle | None:
+    """The articles the question cites after a title the library `known`s, or a short name of one of its `titles`
+    (征管法, see `short_title`). Of the titles the text before 第…条 may end in ('请问公司法', '问公司法', '公司法' …)
+    the longest known is taken, and of several citations the one with the longest title: in
+    '最高人民法院关于适用刑法第十二条几个问题的解释第二条', 刑法第十二条 is part of the title. Articles joined to the
+    cited one (第十条和第十一条, 第十条至第十二条) are of the same title."""
     text = re.sub(r"\s+", "", normalise(query))
     best: tuple[str, re.Match] | None = None
+    listed: list[str] | None = None  # the library's titles, asked for once and only when a short name is looked up
     for match in P.CITED_ARTICLE.finditer(text):
         before = text[:match.start()]
         title = next((key for start in range(len(before)) if (key := text_key(before[start:])) and known(key)), None)
+        for length in range(3, min(len(before), MAX_SHORT_TITLE) + 1) if title is None else ():
+            listed = list(titles()) if listed is None else listed
+            if title := short_title(text_key(before[-length:]), listed):
+                break
         if title and P.cn_to_int(match.group(1)) and (best is None or len(title) > len(best[0])):
             best = title, match
     if best is None:
@@ -209,6 +218,29 @@ def cited_article(query: str, known: Callable[[str], bool]) -> CitedArticle | No
         if match and not P.cn_to_int(match.group(1)):
             break
     return CitedArticle(title, tuple(articles)[:MAX_CITED_ARTICLES], re.compile("|".join(parts)))
+
+
+def short_title(short: str, titles: Iterable[str]) -> str | None:
+    """The title of a law or regulation a short name stands for: 征管法 → 税收征收管理法, 个税法 → 个人所得税法,
+    民诉法 → 民事诉讼法. Its characters come in the title's order, before the same genre word. A title holding the
+    short name's words unbroken is another text: 劳动合同法 is no 合同法, which the library may lack. Titles that
+    begin as the short name does come first (环保法: 环境保护法 and 环境保护税法, not 海洋环境保护法), the shortest of
+    them; two as short are no answer."""
+    genre = next((genre for genre in SHORT_TITLE_GENRES if short.endswith(genre)), None)
+    if genre is None or len(short) < 3 or short.endswith("办法"):
+        return None
+    stem = short.removesuffix(genre)
+    found = [title for title in titles if title.endswith(genre) and not title.endswith("办法")
+             and stem not in title and _in_order(stem, title.removesuffix(genre))]
+    found = sorted([title for title in found if title[0] == short[0]] or found, key=len)
+    if not found or (len(found) > 1 and len(found[0]) == len(found[1])):
+        return None
+    return found[0]
+
+
+def _in_order(characters: str, text: str) -> bool:
+    rest = iter(text)
+    return all(character in rest for character in characters)
 
 
 def check_length(query: str) -> None:
