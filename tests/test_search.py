@@ -794,6 +794,12 @@ def test_a_cited_article_lists_its_provisions_and_a_missing_one_is_searched_as_w
     listed = dense.hybrid_search(rules_library.index, embeddings, rules_library.store.hit_fields,
                                  "矿业权出让交易规则第三十七条", 10, None, False)
     assert [hit.eid for hit in listed.hits] == ["art_37", "art_37__point_1", "art_37__point_2"]  # not reordered
+    missing = "矿业权出让交易规则第九十条 出让收益"  # no such article: searched as words, and reranked
+    lexical = [hit.eid for hit in rules_library.search(missing).hits]
+    favourite = (hits[0].doc_id, lexical[-1])
+    reranked = dense.hybrid_search(rules_library.index, _FixedEmbeddings({favourite: 0.99}, []),
+                                   rules_library.store.hit_fields, missing, 10, None, False)
+    assert [hit.eid for hit in reranked.hits][:2] == [lexical[0], lexical[-1]]  # lifted from last to second
 
 
 def test_a_text_issued_by_a_notice_is_cited_by_its_own_title(library, tmp_path):

@@ -449,12 +449,8 @@ class SearchIndex:
         restrictions = self._filters(filters or Filters())
         day = _day_asked(filters).isoformat()
         if cited := named.article:  # '公司法第十条': that article, in force first
-            hits = self._in_reading_order(searcher, [
-                *restrictions, (tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "title_key", cited.title)),
-                (tantivy.Occur.Must, tantivy.Query.boolean_query([  # a term set query costs 0.3 ms more
-                    (tantivy.Occur.Should, tantivy.Query.term_query(self.schema, "article", article))
-                    for article in cited.articles]))], day)
-            if hits:
+            hits = self._in_reading_order(searcher, [*restrictions, *self._citing(cited)], day)
+            if hits:  # else the filters let none of them through
                 return [hit for hit in hits if cited.part.search(hit.eid)] or hits
         if named.numbers:  # a 文号 the library knows keeps the search in its documents
             restrictions.append((tantivy.Occur.Must,
@@ -485,11 +481,22 @@ class SearchIndex:
                        terms.answer, day)
 
     def named(self, query: str) -> Named:
-        """What `query` names that the library holds: an article cited by its text's title, documents by 文号."""
+        """What `query` names that the library holds: an article cited by its text's title, documents by 文号. An
+        article the text lacks (公司法第九百条) is no citation: the question is searched, and reranked, as words."""
         searcher = self.index.searcher()
-        return Named(cited_article(query, lambda key: searcher.doc_freq("title_key", key) > 0,
-                                   lambda: (key for key, _ in searcher.terms_with_prefix("title_key", ""))),
-                     *named_documents(query, lambda key: searcher.doc_freq("doc_number", key) > 0, self.segmenter))
+        cited = cited_article(query, lambda key: searcher.doc_freq("title_key", key) > 0,
+                              lambda: (key for key, _ in searcher.terms_with_prefix("title_key", "")))
+        if cited and not searcher.search(tantivy.Query.boolean_query(self._citing(cited)), limit=1, count=True).count:
+            cited = None
+        return Named(cited, *named_documents(query, lambda key: searcher.doc_freq("doc_number", key) > 0,
+                                             self.segmenter))
+
+    def _citing(self, cited: CitedArticle) -> list[tuple]:
+        """What restricts a search to the articles cited."""
+        return [(tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "title_key", cited.title)),
+                (tantivy.Occur.Must, tantivy.Query.boolean_query([  # a term set query costs 0.3 ms more
+                    (tantivy.Occur.Should, tantivy.Query.term_query(self.schema, "article", article))
+                    for article in cited.articles]))]
 
     def _in_reading_order(self, searcher, restrictions: list[tuple], day: str) -> list[Hit]:
         """Every provision the restrictions let through, as they are read: the first article first, document by
