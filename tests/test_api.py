@@ -328,3 +328,22 @@ def test_an_ipv6_address_is_served_and_printed_in_brackets(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_what_another_process_ingests_is_searched_as_soon_as_it_has_ended(tmp_path):
+    home = tmp_path / "home"
+    first, second = tmp_path / "national.txt", tmp_path / "jiangsu.txt"
+    first.write_text("\n".join(pdf_lines(NATIONAL)), encoding="utf-8")
+    second.write_text("\n".join(pdf_lines(JIANGSU)), encoding="utf-8")
+    Library(home).ingest_file(first)
+    process, base = serve(home, "--client-rate", "0")
+    try:
+        with httpx.Client(base_url=base, timeout=10) as client:
+            before = {hit["source"] for hit in client.get("/api/search", params={"q": "江苏省 贴息"}).json()["hits"]}
+            subprocess.run([sys.executable, "-m", "huiqi", "ingest", str(second), "--home", str(home)], check=True,
+                           capture_output=True)
+            after = {hit["source"] for hit in client.get("/api/search", params={"q": "江苏省 贴息"}).json()["hits"]}
+        assert before == {"national.txt"} and after == {"national.txt", "jiangsu.txt"}
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -193,6 +193,7 @@ class SearchIndex:
         self.segmenter.add_terms([] if self.reset else grown)
         self._paths: dict[str, list[str]] = {}
         self._pending_terms: list[str] | None = None
+        self._commit_seen = self._commit_stamp()
 
     @staticmethod
     def made(path: Path) -> bool:
@@ -277,6 +278,24 @@ class SearchIndex:
         except OSError:
             return None
         return stat.st_ino, stat.st_mtime_ns, stat.st_size
+
+    def _commit_stamp(self) -> int | None:
+        try:
+            return (self.path / "meta.json").stat().st_mtime_ns  # tantivy writes it at every commit
+        except OSError:
+            return None
+
+    def _follow_commits(self) -> None:
+        """What another process has committed is searched at once: tantivy's own reader sees it only after
+        watching meta.json for up to a second, so a server answered from the index as it was just after an ingest
+        ended. A stat a search."""
+        stamp = self._commit_stamp()
+        if stamp != self._commit_seen:
+            self._commit_seen = stamp
+            try:
+                self.index.reload()
+            except (ValueError, OSError):  # searched as it was; the next search tries again
+                self._commit_seen = None
 
     def _follow_terms(self) -> None:
         """A query must be segmented the way the index it searches was. Another process may have grown the
@@ -444,6 +463,7 @@ class SearchIndex:
         """The best `depth` provisions, reranked; more where they come from fewer than `documents` documents
         (grouped results show one hit per document, and the best 50 provisions can all be in three)."""
         self._follow_terms()
+        self._follow_commits()
         searcher = self.index.searcher()
         named = named or self.named(query)
         restrictions = self._filters(filters or Filters())
@@ -483,6 +503,7 @@ class SearchIndex:
     def named(self, query: str) -> Named:
         """What `query` names that the library holds: an article cited by its text's title, documents by 文号. An
         article the text lacks (公司法第九百条) is no citation: the question is searched, and reranked, as words."""
+        self._follow_commits()
         searcher = self.index.searcher()
         cited = cited_article(query, lambda key: searcher.doc_freq("title_key", key) > 0,
                               lambda: (key for key, _ in searcher.terms_with_prefix("title_key", "")))
