@@ -347,3 +347,42 @@ def test_what_another_process_ingests_is_searched_as_soon_as_it_has_ended(tmp_pa
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_a_connection_to_the_listener_serve_binds_sends_answers_without_waiting_for_acks():
+    """asyncio turns Nagle's algorithm off only on sockets it made; on the listener `serve` binds itself, every answer
+    after the first on a kept-alive connection waited about 40 ms for the client's delayed ACK."""
+    import asyncio
+
+    import uvicorn
+    from uvicorn.server import ServerState
+
+    from huiqi.api import HuiqiHTTP
+
+    class Transport:  # the asyncio transport of one accepted connection, as far as the protocol asks
+        def __init__(self, connection):
+            self.connection = connection
+
+        def get_extra_info(self, name, default=None):
+            return {"socket": self.connection, "peername": self.connection.getpeername(),
+                    "sockname": self.connection.getsockname()}.get(name, default)
+
+        def is_closing(self):
+            return False
+
+        def close(self):
+            pass
+
+    async def accept() -> int:
+        with socket.create_server(("127.0.0.1", 0)) as listener, \
+                socket.create_connection(listener.getsockname()) as _client:
+            connection, _ = listener.accept()
+            with connection:
+                assert connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0  # as accepted
+                config = uvicorn.Config(app=None)
+                protocol = HuiqiHTTP(config=config, server_state=ServerState(), app_state={})
+                protocol.connection_made(Transport(connection))
+                protocol.connection_lost(None)
+                return connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+
+    assert asyncio.run(accept()) == 1
