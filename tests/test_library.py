@@ -257,3 +257,28 @@ def test_a_file_name_that_is_not_utf8_or_holds_a_newline_is_kept_as_one_line_of_
                                                    "two lines.txt": "ingested"}
     assert sorted(s["name"] for s in library.sources()) == ["two lines.txt", "关于废弃物循环利用的意见.txt"]
     assert len(library.remove("two lines.txt")) == 2
+
+
+def test_a_file_changed_into_a_copy_of_another_leaves_the_library_and_is_a_duplicate(library, tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    write(folder / "a.txt", COMPILATION)
+    write(folder / "b.txt", COMPILATION.replace("2024", "2023"))
+    library.ingest([folder])
+    (folder / "a.txt").write_bytes((folder / "b.txt").read_bytes())
+    changed, unchanged = library.ingest([folder])
+    assert (changed.status, unchanged.status) == ("duplicate", "unchanged")
+    assert "the same bytes as b.txt" in changed.notes[0] and "the 2 documents it held before are removed" in changed.notes[0]
+    assert [s["name"] for s in library.sources()] == ["b.txt"] and table_counts(library)["documents"] == 2
+    assert {hit.source for hit in library.search("废弃物循环利用").hits} == {"b.txt"}
+
+
+def test_two_names_that_read_alike_in_one_folder_are_refused_with_a_message_that_is_text(library, tmp_path):
+    folder = tmp_path / "zip"
+    folder.mkdir()
+    write(folder / "政策.txt", COMPILATION)
+    write(folder / "政策.txt".encode("gbk").decode("utf-8", "surrogateescape"), COMPILATION.replace("2024", "2023"))
+    results = library.ingest([folder])
+    refused = next(result for result in results if result.status == "failed")
+    assert "has the same name '政策.txt'" in refused.error and "rename one" in refused.error
+    refused.error.encode("utf-8")  # no lone surrogate left of the GBK name

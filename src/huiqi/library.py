@@ -183,8 +183,9 @@ class Library:
                     results.append(self._ingest_one(path, name, embedding, filling))
                 else:  # ingesting it would replace the first
                     results.append(IngestResult(name, "failed", exit_code=2, error=(
-                        f"{path}: {first}, also in this command, has the same name {name!r}, and one would replace "
-                        "the other; ingest the folder that holds both (each is then named by its path inside it)")))
+                        f"{read.file_name(str(path))}: {read.file_name(str(first))}, also in this command, has the "
+                        f"same name {name!r}, and one would replace the other; rename one, or ingest the folder that "
+                        "holds both (each is then named by its path inside it)")))
                 if progress:
                     progress(results[-1], done, len(files))
             changed = any(result.status in ("ingested", "replaced") for result in results)
@@ -218,10 +219,12 @@ class Library:
             if known is not None and known.sha256 == digest and known.parser == parse.PARSER_VERSION:
                 return IngestResult(name, "unchanged", seconds=time.perf_counter() - started)
             # One law filed under two categories (laws/社会法/职业病防治法.md and laws/经济法/…) would be found twice
-            if known is None and (twin := self.store.source_with_digest(digest)) is not None:
+            if (twin := self.store.source_with_digest(digest, other_than=name)) is not None:
+                gone = [] if known is None else self.remove(name)  # what it held is no longer in the file
                 return IngestResult(name, "duplicate", seconds=time.perf_counter() - started, notes=[
                     f"the same bytes as {twin.name}, already in the library; not stored twice (remove {twin.name} "
-                    "first to keep it under this name)"])
+                    "first to keep it under this name)" + (f"; the {len(gone)} documents it held before are removed"
+                                                           if known is not None else "")])
             source = read.read_source(path, name)
             parsed = parse_source(source)
             check_recognised(parsed)

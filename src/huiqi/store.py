@@ -252,11 +252,11 @@ class Store:
         with Session(self.engine) as session:
             return session.scalar(select(SourceRow).where(SourceRow.name == name))
 
-    def source_with_digest(self, sha256: str) -> SourceRow | None:
-        """The first source (by name) holding exactly these bytes."""
+    def source_with_digest(self, sha256: str, other_than: str) -> SourceRow | None:
+        """The first source (by name) but `other_than` holding exactly these bytes."""
         with Session(self.engine) as session:
-            return session.scalar(select(SourceRow).where(SourceRow.sha256 == sha256).order_by(SourceRow.name)
-                                  .limit(1))
+            return session.scalar(select(SourceRow).where(SourceRow.sha256 == sha256, SourceRow.name != other_than)
+                                  .order_by(SourceRow.name).limit(1))
 
     def sources(self) -> list[SourceRow]:
         with Session(self.engine) as session:
