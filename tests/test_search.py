@@ -16,7 +16,7 @@ from huiqi.search.query import (
     QueryTerms,
     add_shortenings,
     answer_shape,
-    cited_article,
+    cited_articles,
     document_number_key,
     named_documents,
     rule_words,
@@ -766,17 +766,42 @@ def test_closing_clauses_rank_below_provisions_that_say_something(rules_library,
     ("劳动合同法第三十九条至第四十一条有什么区别", "劳动合同法", "art_39 art_40 art_41", ["art_40__point_1"], ["art_42"]),
     ("公司法第十条，第二十条规定了什么", "公司法", "art_10 art_20", ["art_20"], ["art_15"]),
     ("公司法第十条 另外第二十条", "公司法", "art_10", ["art_10"], ["art_20"]),  # not joined: a search of its own
+    ("公司法第十条，2023年修订后有什么变化", "公司法", "art_10", ["art_10"], []),
+    ("公司法第十条至十二条", "公司法", "art_10 art_11 art_12", ["art_11"], ["art_13"]),  # 第 left out
+    ("公司法第10条到12条", "公司法", "art_10 art_11 art_12", ["art_12"], ["art_9"]),
+    ("公司法第十二条至第十条", "公司法", "art_10 art_11 art_12", ["art_11"], ["art_13"]),  # backwards
+    ("公司法第十条第一款、第二款", "公司法", "art_10 art_10", ["art_10__para_1", "art_10__para_2"], ["art_10__para_3"]),
+    ("公司法第十条第一款至第三款", "公司法", "art_10 art_10 art_10", ["art_10__para_3"], ["art_10__para_4", "art_11"]),
+    ("劳动合同法第三十九条第一项至第三项", "劳动合同法", "art_39 art_39 art_39", ["art_39__point_2"],
+     ["art_39__point_4", "art_39"]),
+    ("公司法第十条第二款和第十一条", "公司法", "art_10 art_11", ["art_10__para_2", "art_11__para_1"],
+     ["art_10__para_1"]),
 ])
 def test_a_cited_article_is_read_with_the_longest_title_the_library_knows(typed, title, articles, picks, not_picks):
     known = {"公司法", "劳动合同法", "合同法"}.__contains__
-    cited = cited_article(typed, known)
-    assert (cited.title, cited.articles) == (title, tuple(articles.split()))
+    [cited] = cited_articles(typed, known)
+    assert (cited.title, cited.articles) == (title, tuple(dict.fromkeys(articles.split())))
     assert all(cited.part.search(eid) for eid in picks) and not any(cited.part.search(eid) for eid in not_picks)
 
 
 def test_an_article_of_a_title_the_library_lacks_is_no_citation():
-    assert cited_article("根据第十条", {"公司法"}.__contains__) is None
-    assert cited_article("证券法第十条", {"公司法"}.__contains__) is None
+    assert cited_articles("根据第十条", {"公司法"}.__contains__) == []
+    assert cited_articles("证券法第十条", {"公司法"}.__contains__) == []
+
+
+def test_a_citation_that_goes_on_in_a_way_not_read_is_none():
+    assert cited_articles("公司法第一条至第一亿条", {"公司法"}.__contains__) == []  # not a partial answer
+    assert cited_articles("公司法第十条和第零条", {"公司法"}.__contains__) == []
+
+
+def test_several_texts_cited_are_each_read_and_one_inside_another_title_is_part_of_it():
+    known = {"公司法", "劳动合同法", "刑法", "最高人民法院关于适用刑法第十二条几个问题的解释"}.__contains__
+    cited = cited_articles("公司法第十条和劳动合同法第三十九条、第四十条", known)
+    assert [(c.title, c.articles) for c in cited] == [("公司法", ("art_10",)), ("劳动合同法", ("art_39", "art_40"))]
+    cited = cited_articles("最高人民法院关于适用刑法第十二条几个问题的解释第二条", known)
+    assert [(c.title, c.articles) for c in cited] == [("最高人民法院关于适用刑法第十二条几个问题的解释", ("art_2",))]
+    cited = cited_articles("公司法第十条 还有公司法第二十条", known)  # one text cited twice
+    assert [(c.title, c.articles) for c in cited] == [("公司法", ("art_10", "art_20"))]
 
 
 def test_a_cited_article_lists_its_provisions_and_a_missing_one_is_searched_as_words(rules_library):

@@ -55,9 +55,9 @@ TYPED_DOC_NUMBER = re.compile(
     rf"|([{CJK}、]*令)第(\d{{1,5}})号")
 # A provision cited after the title of its text: '公司法第十条', '劳动合同法第四十七条之一第一项',
 # '《社会组织名称管理办法》第二十五条第二款'.
-_CN_NUMBER = "零〇一二两三四五六七八九十百千\\d"
-CITED_ARTICLE = re.compile(rf"第([{_CN_NUMBER}]+)条(?:之([{_CN_NUMBER}]+))?(?:第([{_CN_NUMBER}]+)款)?"
-                           rf"(?:第([{_CN_NUMBER}]+)项)?")
+CN_NUMBER = "零〇一二两三四五六七八九十百千\\d"  # the characters a number is written with
+CITED_ARTICLE = re.compile(rf"第([{CN_NUMBER}]+)条(?:之([{CN_NUMBER}]+))?(?:第([{CN_NUMBER}]+)款)?"
+                           rf"(?:第([{CN_NUMBER}]+)项)?")
 # alone on its line, bracketed, or with the 签发人 beside it (GB/T 9704 7.2.4, documents sent upward)
 DOC_NUMBER_LINE = re.compile(rf"^[（(]?\s*{DOC_NUMBER.pattern}\s*[）)]?(?:\s*签发人[:：]\s*[{CJK} ]{{2,20}})?$")
 # 令 and 公告 numbers: "第 744 号" under a 令 header, "2021 年第 41 号" under a 公告 title.

@@ -25,7 +25,7 @@ from huiqi.records import Document, Provision
 from huiqi.search.query import (
     CitedArticle,
     add_shortenings,
-    cited_article,
+    cited_articles,
     document_number_key,
     named_documents,
     rule_words,
@@ -128,16 +128,16 @@ class Hit:
 
 @dataclass(frozen=True)
 class Named:
-    """What a question names outright: an article by its text's title ('公司法第十条'), documents by 文号 (as index
+    """What a question names outright: articles by their text's title ('公司法第十条'), documents by 文号 (as index
     keys), and the question without the 文号 ('' when it asks for nothing more than those documents)."""
-    article: CitedArticle | None
+    articles: list[CitedArticle]
     numbers: list[str]
     rest: str
 
     @property
     def listed(self) -> bool:
         """Answered with provisions as they are read, not ranked."""
-        return self.article is not None or (bool(self.numbers) and not self.rest)
+        return bool(self.articles) or (bool(self.numbers) and not self.rest)
 
 
 @dataclass
@@ -468,10 +468,12 @@ class SearchIndex:
         named = named or self.named(query)
         restrictions = self._filters(filters or Filters())
         day = _day_asked(filters).isoformat()
-        if cited := named.article:  # '公司法第十条': that article, in force first
+        listed = []
+        for cited in named.articles:  # '公司法第十条': that article, in force first; texts in the order cited
             hits = self._in_reading_order(searcher, [*restrictions, *self._citing(cited)], day)
-            if hits:  # else the filters let none of them through
-                return [hit for hit in hits if cited.part.search(hit.eid)] or hits
+            listed += [hit for hit in hits if cited.part.search(hit.eid)] or hits
+        if listed:  # else the filters let none of them through
+            return listed
         if named.numbers:  # a 文号 the library knows keeps the search in its documents
             restrictions.append((tantivy.Occur.Must,
                                  tantivy.Query.term_set_query(self.schema, "doc_number", named.numbers)))
@@ -505,12 +507,12 @@ class SearchIndex:
         article the text lacks (公司法第九百条) is no citation: the question is searched, and reranked, as words."""
         self._follow_commits()
         searcher = self.index.searcher()
-        cited = cited_article(query, lambda key: searcher.doc_freq("title_key", key) > 0,
-                              lambda: (key for key, _ in searcher.terms_with_prefix("title_key", "")))
-        if cited and not searcher.search(tantivy.Query.boolean_query(self._citing(cited)), limit=1, count=True).count:
-            cited = None
-        return Named(cited, *named_documents(query, lambda key: searcher.doc_freq("doc_number", key) > 0,
-                                             self.segmenter))
+        cited = cited_articles(query, lambda key: searcher.doc_freq("title_key", key) > 0,
+                               lambda: (key for key, _ in searcher.terms_with_prefix("title_key", "")))
+        held = [each for each in cited
+                if searcher.search(tantivy.Query.boolean_query(self._citing(each)), limit=1, count=True).count]
+        return Named(held, *named_documents(query, lambda key: searcher.doc_freq("doc_number", key) > 0,
+                                            self.segmenter))
 
     def _citing(self, cited: CitedArticle) -> list[tuple]:
         """What restricts a search to the articles cited."""

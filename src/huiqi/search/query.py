@@ -170,54 +170,92 @@ class CitedArticle:
     part: re.Pattern
 
 
-# What joins the articles one citation names: 第十条、第十一条和第十二条; a range, 第十条至第十二条
-_ARTICLE_JOINER = re.compile(r"(、|，|,|和|及|以及|与|或者?|至|到|[-—~～])")
+# What follows a cited article in the same citation: another article, 款 or 项, after a word that joins them;
+# 第 may be left out (第十条至十二条, 第十条第一款、第二款, 第10条到12条)
+_NUMBER = rf"[{P.CN_NUMBER}]+"
+_CITED_MORE = re.compile(rf"(?P<joiner>、|，|,|和|及|以及|与|或者?|至|到|[-—~～])第?(?:(?P<article>{_NUMBER})条"
+                         rf"(?:之(?P<extra>{_NUMBER}))?)?(?:第?(?P<paragraph>{_NUMBER})款)?(?:第?(?P<point>{_NUMBER})项)?")
+_UNREAD_MORE = re.compile(rf"(?:、|，|,|和|及|以及|与|或者?|至|到|[-—~～])第?[{P.CN_NUMBER}万亿]+[条款项]")
 _RANGE_WORDS = {"至", "到", "-", "—", "~", "～"}
 MAX_CITED_ARTICLES = 30  # a range longer than this is cut: a chapter is asked for, and that is a search
 SHORT_TITLE_GENRES = ("条例", "法")  # what the short name of a law or a regulation ends in: 征管法, 个税法
 MAX_SHORT_TITLE = 8  # characters: 税收征管法, 反不正当竞争法 are shorter
 
 
-def cited_article(query: str, known: Callable[[str], bool],
-                  titles: Callable[[], Iterable[str]] = tuple) -> CitedArticle | None:
-    """The articles the question cites after a title the library `known`s, or a short name of one of its `titles`
-    (征管法, see `short_title`). Of the titles the text before 第…条 may end in ('请问公司法', '问公司法', '公司法' …)
-    the longest known is taken, and of several citations the one with the longest title: in
-    '最高人民法院关于适用刑法第十二条几个问题的解释第二条', 刑法第十二条 is part of the title. Articles joined to the
-    cited one (第十条和第十一条, 第十条至第十二条) are of the same title."""
+def cited_articles(query: str, known: Callable[[str], bool],
+                   titles: Callable[[], Iterable[str]] = tuple) -> list[CitedArticle]:
+    """The articles the question cites, a CitedArticle a title, in the order cited: '公司法第十条和劳动合同法第三十九条'
+    cites two texts. A title is one the library `known`s, or a short name of one of its `titles` (征管法, see
+    `short_title`); of the titles the text before 第…条 may end in ('请问公司法', '问公司法', '公司法' …) the longest
+    known is taken. A citation inside another's title is part of it: in
+    '最高人民法院关于适用刑法第十二条几个问题的解释第二条', 刑法第十二条 is no citation. Articles, 款 and 项 joined to a
+    cited article (第十条和第十一条, 第十条至第十二条, 第十条第一款、第二款) are of the same title; a citation that
+    goes on in a way not read (第一条至第一亿条) is none, and the question is searched as words."""
     text = re.sub(r"\s+", "", normalise(query))
-    best: tuple[str, re.Match] | None = None
+    found: list[tuple[int, str, re.Match]] = []  # (where the title starts, the title, the first article cited)
     listed: list[str] | None = None  # the library's titles, asked for once and only when a short name is looked up
     for match in P.CITED_ARTICLE.finditer(text):
         before = text[:match.start()]
-        title = next((key for start in range(len(before)) if (key := text_key(before[start:])) and known(key)), None)
+        start, title = next(((start, key) for start in range(len(before))
+                             if (key := text_key(before[start:])) and known(key)), (0, None))
         for length in range(3, min(len(before), MAX_SHORT_TITLE) + 1) if title is None else ():
             listed = list(titles()) if listed is None else listed
             if title := short_title(text_key(before[-length:]), listed):
+                start = len(before) - length
                 break
-        if title and P.cn_to_int(match.group(1)) and (best is None or len(title) > len(best[0])):
-            best = title, match
-    if best is None:
-        return None
-    title, match = best
-    articles, parts, joiner, last = {}, [], "", 0
-    while match:
-        number, extra, paragraph, point = (P.cn_to_int(group) if group else None for group in match.groups())
-        whole = not (extra or paragraph or point)
-        numbers = range(last + 1, min(number, last + MAX_CITED_ARTICLES) + 1) if (
-            joiner in _RANGE_WORDS and last and whole) else [number]
-        for each in numbers:
-            article = f"art_{each}" + (f"-{extra}" if extra else "")
-            articles[article] = None
-            parts.append(rf"(?:^|__){article}" + (f"__para_{paragraph}" if paragraph else "")
-                         + (rf"(?:__para_\d+)?__point_{point}" if point else "") + "(?:__|$)")
-        last = number if whole else 0  # 第十条第二款至第十二条 is no range
-        joined = _ARTICLE_JOINER.match(text, match.end())
-        match = joined and P.CITED_ARTICLE.match(text, joined.end())
-        joiner = joined.group(1) if joined else ""
-        if match and not P.cn_to_int(match.group(1)):
+        if title and P.cn_to_int(match.group(1)):
+            found = [(s, t, m) for s, t, m in found if not start <= m.start() < match.start()]  # inside this title
+            found.append((start, title, match))
+    cited: dict[str, CitedArticle] = {}
+    for _, title, match in found:
+        more = _cited_parts(text, match)
+        if more is None:
+            continue
+        articles, parts = more
+        if title in cited:  # 公司法第十条 … 公司法第十二条: one text cited twice
+            articles = (*cited[title].articles, *articles)
+            parts = [cited[title].part.pattern, *parts]
+        cited[title] = CitedArticle(title, tuple(dict.fromkeys(articles))[:MAX_CITED_ARTICLES],
+                                    re.compile("|".join(parts)))
+    return list(cited.values())
+
+
+def _cited_parts(text: str, match: re.Match) -> tuple[list[str], list[str]] | None:
+    """The articles (eId parts) one citation names from `match` on, and a pattern each for the provisions cited;
+    None when it goes on in a way not read."""
+    number, extra, paragraph, point = (P.cn_to_int(group) if group else None for group in match.groups())
+    cited = [(number, extra, paragraph, point)]
+    end = match.end()
+    while more := _CITED_MORE.match(text, end):
+        given = {name: P.cn_to_int(value) for name, value in more.groupdict().items() if value and name != "joiner"}
+        if not given or not all(given.values()):  # nothing cited, or 第零条
             break
-    return CitedArticle(title, tuple(articles)[:MAX_CITED_ARTICLES], re.compile("|".join(parts)))
+        end = more.end()
+        last = cited[-1]
+        if "article" in given:  # another article: 第十条和第十一条, 第十条至十二条
+            this = (given["article"], given.get("extra"), given.get("paragraph"), given.get("point"))
+        elif "paragraph" in given:  # another 款 of the article: 第十条第一款、第二款
+            this = (last[0], last[1], given["paragraph"], given.get("point"))
+        else:  # another 项: 第三十九条第一项至第三项
+            this = (*last[:3], given["point"])
+        level = next(index for index in (3, 2, 0) if this[index] is not None)  # the most specific part given
+        # 第十条至第十二条, 第十条第一款至第三款: from one to the other at one level, under the same article and 款
+        ranged = (more.group("joiner") in _RANGE_WORDS and last[level] is not None and this[:level] == last[:level]
+                  and not any(this[level + 1:]) and not any(last[level + 1:]))
+        if ranged:
+            low, high = sorted((last[level], this[level]))
+            cited.pop()
+            cited.extend((*this[:level], each, *this[level + 1:])
+                         for each in range(low, min(high, low + MAX_CITED_ARTICLES - 1) + 1))
+        else:
+            cited.append(this)
+    if _UNREAD_MORE.match(text, end):
+        return None
+    articles = [f"art_{number}" + (f"-{extra}" if extra else "") for number, extra, _, _ in cited]
+    parts = [rf"(?:^|__){article}" + (f"__para_{paragraph}" if paragraph else "")
+             + (rf"(?:__para_\d+)?__point_{point}" if point else "") + "(?:__|$)"
+             for article, (_, _, paragraph, point) in zip(articles, cited, strict=True)]
+    return articles, parts
 
 
 def short_title(short: str, titles: Iterable[str]) -> str | None:
