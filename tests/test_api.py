@@ -113,6 +113,8 @@ def test_document_listing_pages_and_filters_by_source(server):
     ("/api/docs/..%2F..%2Fetc%2Fpasswd", {}, 404, "/docs"),
     ("/api/nowhere", {}, 404, "no such path"),
     ("/api/search/", {"q": "贴息"}, 404, "leave out the trailing / (/api/search)"),  # not a redirect off Host
+    ("/api/search", {"q": "\x00"}, 400, "empty query"),
+    ("/api/docs/nope", {}, 404, "GET /api/docs lists the ids"),
     ("/api/search", {"q": "贴息", "k": "9" * 30}, 422, "k"),
     ("/api/docs", {"offset": -1}, 422, "offset"),
     ("/api/docs", {"offset": 2**63}, 422, "offset"),  # past SQLite's 64-bit INTEGER
@@ -155,6 +157,7 @@ def test_head_is_answered_like_get_without_a_body(server):
 def test_query_that_is_not_utf8_is_refused(server):
     # %FF%FE percent-decodes to U+FFFD twice; searching for that would answer a question nobody asked.
     assert "UTF-8" in assert_error(server.get("/api/search?q=%FF%FE"), 400)  # raw bytes, so not params=
+    assert "UTF-8" in assert_error(server.get("/api/docs?source=%FF"), 400)  # any route's parameters
 
 
 def test_chinese_typed_into_the_url_unencoded_gets_the_json_error_saying_how_to_encode_it(server):
@@ -187,12 +190,15 @@ def test_openapi_documents_the_error_shape_the_api_sends(server):
     assert list(properties) == list(sent) == ["error"]
     detail = components[properties["error"]["$ref"].rsplit("/", 1)[1]]["properties"]
     assert list(detail) == list(sent["error"]) == ["status", "message"]
-    for path in ("/api/search", "/api/docs", "/api/docs/{doc_id}", "/api/docs/{doc_id}/provisions/{eid}"):
-        assert {"400", "404", "405", "408", "422", "429", "500"} <= set(schema["paths"][path]["get"]["responses"])
+    every = {"405", "408", "429", "500"}  # what any request may get
+    for path, own in (("/api/search", {"400", "422"}), ("/api/docs", {"400", "422"}),
+                      ("/api/docs/{doc_id}", {"400", "404", "422"}),
+                      ("/api/docs/{doc_id}/provisions/{eid}", {"400", "404", "422"}), ("/api/health", set())):
+        assert set(schema["paths"][path]["get"]["responses"]) == {"200", *own, *every}, path
 
 
 def test_hostile_query_text_is_just_text(server):
-    for q in ("'; DROP TABLE documents;--", "\x00\x01", "<script>alert(1)</script>", "贴息" * 100, "贴息\ufffd"):
+    for q in ("'; DROP TABLE documents;--", "\x00\x01贴息", "<script>alert(1)</script>", "贴息" * 100, "贴息\ufffd"):
         response = server.get("/api/search", params={"q": q})
         assert response.status_code == 200 and response.json()["query"] == q
     assert server.get("/api/docs").json()["total"] == 2  # nothing was dropped

@@ -51,16 +51,21 @@ CLIENT_CONNECTIONS = 64  # open at once from one address: a browser opens 6; a p
 # milliseconds of one core: one client keeps at most a fraction of the server busy.
 CLIENT_RATE = 50.0
 TRACKED_ADDRESSES = 100_000  # the request rates kept: past this many addresses, the longest unheard is forgotten
-ERRORS: dict[int | str, dict] = {status: {"model": ErrorBody, "description": description} for status, description in {
+ERRORS = {  # what each status an error comes with means, for /openapi.json
     400: "A parameter the route does not take, or given twice, a filter no document can meet, a query not UTF-8",
-    404: "No such document, provision or path (a path ending in / names none: leave the / out)",
+    404: "No such document or provision",
     405: "A method other than GET or HEAD",
     408: "The request's line and headers did not all come within the client timeout (20 s by default)",
     422: "A parameter out of its range: an empty query or one over 200 characters, k over 100",
     429: "More connections open, or requests a second, from the client's address than the server allows (64; 50 "
          "a second, in bursts of 100, by default); Retry-After says when to ask again",
     500: "An error the server did not foresee; its log has the details",
-}.items()}
+}
+
+
+def answers(*statuses: int) -> dict[int | str, dict]:
+    """The errors a route answers, for /openapi.json: its own, and those any request may get."""
+    return {status: {"model": ErrorBody, "description": ERRORS[status]} for status in (*statuses, 405, 408, 429, 500)}
 
 
 def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -101,7 +106,7 @@ class RequestRate:
             self.buckets[address] = (allowed, now)
             wait = (1 - allowed) / self.per_second
             response = error(429, f"more than {self.per_second:g} requests a second from your address; ask again in "
-                                  f"{wait:.1f} s", {"Retry-After": str(math.ceil(wait))})
+                                  f"{max(wait, 0.1):.1f} s", {"Retry-After": str(math.ceil(wait))})
             await response(scope, receive, send)
             return
         self.buckets[address] = (allowed - 1, now)
@@ -210,7 +215,11 @@ def _error_payload(status: int, message: str) -> tuple[list[tuple[bytes, bytes]]
 
 def known_parameters(request: Request) -> None:
     """A parameter the route does not take, or one given twice, is refused rather than ignored: `date_from=…`
-    (for `since`) would otherwise filter nothing, silently."""
+    (for `since`) would otherwise filter nothing, silently. So is a value that is not UTF-8."""
+    try:  # Starlette decodes bytes that are not UTF-8 (%FF) to U+FFFD rather than failing
+        unquote_to_bytes(request.scope["query_string"]).decode("utf-8")
+    except UnicodeDecodeError:
+        raise HTTPException(400, "the query string is not valid UTF-8 text; percent-encode it as UTF-8") from None
     route = request.scope["route"]
     taken = [param.alias for param in route.dependant.query_params]
     names = [name for name, _ in request.query_params.multi_items()]
@@ -261,9 +270,8 @@ def create_app(library: Library, requests_per_second: float = CLIENT_RATE) -> Fa
         log.exception("unhandled error on %s", request.url.path)
         return error(500, "internal error; the server log has the details")
 
-    @app.get("/api/search", summary="Search provisions", responses=ERRORS, dependencies=STRICT)
-    def search(request: Request,
-               q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS, description="Question or keywords")],
+    @app.get("/api/search", summary="Search provisions", responses=answers(400, 422), dependencies=STRICT)
+    def search(q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS, description="Question or keywords")],
                k: Annotated[int, Query(ge=1, le=100)] = 10,
                region: Annotated[str | None, Query(max_length=40)] = None,
                level: Annotated[str | None, Query(max_length=10, description=LEVEL_HELP)] = None,
@@ -273,27 +281,24 @@ def create_app(library: Library, requests_per_second: float = CLIENT_RATE) -> Fa
                until: Annotated[str | None, Query(max_length=20, description=DATE_HELP)] = None,
                in_force: Annotated[str | None, Query(max_length=20, description=DATE_HELP)] = None,
                group: bool = False) -> dict:
-        try:  # Starlette decodes bytes that are not UTF-8 (%FF) to U+FFFD rather than failing
-            unquote_to_bytes(request.scope["query_string"]).decode("utf-8")
-        except UnicodeDecodeError:
-            raise HTTPException(400, "the query is not valid UTF-8 text; percent-encode it as UTF-8") from None
         filters = Filters(region=region, level=level, issuer=issuer, genre=genre, date_from=since,
                           date_to=until, in_force=in_force)
         return library.search(q, k=k, filters=filters, group=group).to_dict()
 
-    @app.get("/api/docs", summary="List documents", responses=ERRORS, dependencies=STRICT)
+    @app.get("/api/docs", summary="List documents", responses=answers(400, 422), dependencies=STRICT)
     def docs(source: Annotated[str | None, Query(max_length=255)] = None,
              limit: Annotated[int, Query(ge=1, le=1000)] = 100,
              offset: Annotated[int, Query(ge=0, le=10**9)] = 0) -> dict:  # le: SQLite INTEGER is 64-bit
         return {"total": library.document_count(source),
                 "documents": [d.summary() for d in library.documents(source, limit, offset)]}
 
-    @app.get("/api/docs/{doc_id}", summary="One document with its provision tree", responses=ERRORS,
+    @app.get("/api/docs/{doc_id}", summary="One document with its provision tree", responses=answers(400, 404, 422),
              dependencies=STRICT)
     def doc(doc_id: Annotated[str, Path(max_length=64)]) -> dict:
         return library.document(doc_id).to_dict()
 
-    @app.get("/api/docs/{doc_id}/provisions/{eid}", summary="One provision", responses=ERRORS, dependencies=STRICT)
+    @app.get("/api/docs/{doc_id}/provisions/{eid}", summary="One provision", responses=answers(400, 404, 422),
+             dependencies=STRICT)
     def provision(doc_id: Annotated[str, Path(max_length=64)], eid: Annotated[str, Path(max_length=255)]) -> dict:
         document, found = library.provision(doc_id, eid)
         return {"doc_id": doc_id, "doc_title": document.title, "source": document.source, **asdict(found)}
@@ -302,7 +307,7 @@ def create_app(library: Library, requests_per_second: float = CLIENT_RATE) -> Fa
     def root() -> RedirectResponse:
         return RedirectResponse("/docs")
 
-    @app.get("/api/health", summary="Liveness and library size", responses=ERRORS)
+    @app.get("/api/health", summary="Liveness and library size", responses=answers())
     def health() -> dict:
         return {"status": "ok", "version": __version__, **library.summary()}
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import platformdirs
 
 from huiqi import parse, read
+from huiqi.clean import CONTROL
 from huiqi.errors import BadRequest, HuiqiError, NoDocuments
 from huiqi.parse import ParsedSource, parse_source
 from huiqi.records import Document, Provision
@@ -328,7 +329,7 @@ class Library:
     def search(self, query: str, k: int = 10, filters: Filters | None = None, group: bool = False,
                dense: bool | None = None, fusion: str = "rerank") -> SearchResult:
         """Lexical search; with dense retrieval on, combined with the embeddings ('rerank' or 'rrf')."""
-        if not query.strip():
+        if not CONTROL.sub("", query).strip():  # nothing but spaces, or a NUL a client sent
             raise BadRequest("empty query; type a few words, e.g. 贷款贴息")
         check_length(query)
         if not (self.dense if dense is None else dense):

@@ -403,7 +403,8 @@ class Store:
             row = session.scalar(select(ProvisionRow).where(ProvisionRow.document_id == doc_id,
                                                             ProvisionRow.eid == eid))
             if row is None:
-                raise NotFound(f"document {doc_id} has no provision {eid!r}; GET /api/docs/{doc_id} lists them")
+                raise NotFound(f"document {doc_id} has no provision {eid!r}; `huiqi show {doc_id}` or GET "
+                               f"/api/docs/{doc_id} lists them")
         return document, _provision(row)
 
     @staticmethod
@@ -411,7 +412,7 @@ class Store:
         found = session.execute(select(DocumentRow, SourceRow.name).join(SourceRow)
                                 .where(DocumentRow.id == doc_id)).first()
         if found is None:
-            raise NotFound(f"no document with id {doc_id!r}; `huiqi docs` lists the ids")
+            raise NotFound(f"no document with id {doc_id!r}; `huiqi docs` or GET /api/docs lists the ids")
         return _document(*found)
 
     def provisions(self) -> Iterator[tuple[Document, Provision]]:
