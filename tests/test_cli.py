@@ -258,12 +258,12 @@ def test_a_command_that_reads_a_library_that_is_not_there_says_so_and_makes_none
 def test_text_that_looks_like_markup_or_terminal_codes_is_shown_as_written(tmp_path):
     """'[/]' in a document or a query made rich raise (a traceback); an ESC sequence reached the terminal."""
     path = tmp_path / "notice.txt"
-    odd = NOTICE.replace("加快构建废弃物循环利用体系。", "加快构建废弃物[/]循环利用[bold]体系[/bold]。\x1b[31m\x0b")
+    odd = NOTICE.replace("加快构建废弃物循环利用体系。", "加快构建废弃物[/]循环利用[bold]体系[/bold]。\x1b[31m\x0b\u202e")
     path.write_text("\n".join(pdf_lines(odd)), encoding="utf-8")
     home = tmp_path / "home"
     huiqi(home, "ingest", str(path))
     shown = huiqi(home, "search", "废弃物循环利用 [/]").stdout
-    assert "废弃物[/]循环利用[bold]体系[/bold]。" in shown and "\x1b" not in shown
+    assert "废弃物[/]循环利用[bold]体系[/bold]。" in shown and "\x1b" not in shown and "\u202e" not in shown
     doc_id = json.loads(huiqi(home, "docs", "--json").stdout)["id"]
     assert "[bold]体系[/bold]" in huiqi(home, "show", doc_id).stdout
     for fmt in ("akn", "markdown"):  # control characters never reach the library: XML 1.0 cannot hold them
@@ -272,6 +272,9 @@ def test_text_that_looks_like_markup_or_terminal_codes_is_shown_as_written(tmp_p
     ElementTree.fromstring(huiqi(home, "export", doc_id, "-f", "akn").stdout.encode())
     result = huiqi(home, "search", "贴息", "--region", "[/]", check=False)
     assert result.returncode == 2 and "[/]" in result.stderr and "Traceback" not in result.stderr
+    spoofed = tmp_path / "evil\u202etxt.exe.txt"  # printed as it is, the name after U+202E reads back to front
+    spoofed.write_bytes(path.read_bytes().replace(b"2024", b"2023"))
+    assert "✓ evil txt.exe.txt: ingested" in huiqi(home, "ingest", str(spoofed)).stdout
 
 
 def test_index_rebuild_reports_what_it_indexed(tmp_path, notice_file):

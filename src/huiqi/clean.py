@@ -68,8 +68,9 @@ def clean(raw_lines: list[str]) -> list[Line]:
 
 
 # C0 and C1 control characters but tab and line feed: a vertical tab from Word, an ESC; never text, XML 1.0 cannot
-# hold them, and printed they drive a terminal.
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# hold them, and printed they drive a terminal. And the bidirectional embeddings, overrides and isolates: printed,
+# U+202E turns what follows back to front ('evil‮txt.exe').
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def normalise(raw: str) -> str:

@@ -29,7 +29,8 @@ from huiqi.split import DocumentSpan, split
 # 6: a file holding one text whose text prints no date is dated by its name ('…(2015-04-22).md').
 # 7: that date is the text's own as it is read, so 自公布之日起施行 and 有效期N年 count from it; a 公告 number's year
 #    is checked against it as a 文号's is.
-PARSER_VERSION = "7"
+# 8: bidirectional controls (U+202E …) are cleaned away as other control characters are.
+PARSER_VERSION = "8"
 
 
 @dataclass

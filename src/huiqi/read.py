@@ -27,7 +27,7 @@ SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".docx", ".pdf"}
 # Real compilations are a few MB; a bigger file is almost always a concatenation or not a compilation at all.
 # Refusing it before reading keeps memory bounded; HUIQI_MAX_MB raises the limit deliberately.
 DEFAULT_MAX_MB = 64
-_NAME_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NAME_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass
