@@ -69,7 +69,7 @@ def clean(raw_lines: list[str]) -> list[Line]:
 
 # C0 and C1 control characters but tab and line feed: a vertical tab from Word, an ESC; never text, XML 1.0 cannot
 # hold them, and printed they drive a terminal. And the bidirectional embeddings, overrides and isolates: printed,
-# U+202E turns what follows it back to front, so that a name ending in 'exe.txt' can print as one ending in '.exe'.
+# U+202E turns what follows it back to front, so that a name ending in '.exe' can print as one ending in 'exe.txt'.
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
