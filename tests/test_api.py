@@ -169,6 +169,11 @@ def test_chinese_typed_into_the_url_unencoded_gets_the_json_error_saying_how_to_
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400") and b"content-type: application/json" in head.lower()
     assert "percent-encode" in json.loads(body)["error"]["message"]
+    with socket.create_connection((host, port), timeout=10) as connection:
+        connection.sendall(b"GET /api/health HTTP/1.1\r\n\r\n")  # no Host
+        answer = _read_all(connection)
+    message = json.loads(answer.partition(b"\r\n\r\n")[2])["error"]["message"]
+    assert "headers that include Host" in message and "percent-encode" not in message
 
 
 def test_root_leads_to_the_interactive_docs(server):

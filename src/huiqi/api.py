@@ -116,7 +116,8 @@ class RequestRate:
 class HuiqiHTTP(H11Protocol):
     """uvicorn's HTTP/1.1, with what it lacks against clients that hold connections (slowloris) or say nothing useful.
     - It answers a request that is not valid HTTP in plain text, before the app sees it; this says so in the API's
-      error shape, with the usual cause: a URL with Chinese typed as it is (curl sends it so).
+      error shape, with the usual cause where the client sent bytes that are not ASCII: a URL with Chinese typed as
+      it is (curl sends it so).
     - It waits for a request's line and headers for ever. This gives a client `timeout` seconds from the connection,
       or from the end of the last answer, then answers 408 and closes; it closes without a word a connection that
       sent no byte of a request, or still trickles a body after its answer went out.
@@ -125,19 +126,26 @@ class HuiqiHTTP(H11Protocol):
     - It lets one client open as many connections as the process has file descriptors, leaving none for others. This
       answers a connection beyond `per_client` open ones from the same address with 429, and closes it."""
 
-    MESSAGE = ("the request is not valid HTTP; if its URL holds Chinese or other non-ASCII characters, percent-encode "
-               "them (q=%E8%B4%B4%E6%81%AF for 贴息; curl does it with -G --data-urlencode 'q=贴息')")
+    UNENCODED = ("the request is not valid HTTP: its URL holds Chinese or other characters that are not ASCII; "
+                 "percent-encode them (q=%E8%B4%B4%E6%81%AF for 贴息; curl does it with -G --data-urlencode 'q=贴息')")
+    INVALID = ("the request is not valid HTTP/1.1: send a request line, then headers that include Host, each line "
+               "shorter than 16 KB (an HTTP client does)")
 
     def __init__(self, *args, timeout: float = CLIENT_TIMEOUT_S, per_client: int = CLIENT_CONNECTIONS,
                  **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.timeout = timeout
         self.per_client = per_client
+        self.sent_non_ascii = False  # on this connection: what makes a request invalid is then most likely that
         self.headers_timer: asyncio.TimerHandle | None = None
         self.reading_timer: asyncio.TimerHandle | None = None
 
+    def data_received(self, data: bytes) -> None:
+        self.sent_non_ascii = self.sent_non_ascii or not data.isascii()
+        super().data_received(data)
+
     def send_400_response(self, msg: str) -> None:
-        headers, body = _error_payload(400, self.MESSAGE)
+        headers, body = _error_payload(400, self.UNENCODED if self.sent_non_ascii else self.INVALID)
         for event in (h11.Response(status_code=400, headers=headers, reason=b"Bad Request"), h11.Data(data=body),
                       h11.EndOfMessage()):
             self.transport.write(self.conn.send(event))
