@@ -792,6 +792,16 @@ def test_an_article_of_a_title_the_library_lacks_is_no_citation():
 def test_a_citation_that_goes_on_in_a_way_not_read_is_none():
     assert cited_articles("公司法第一条至第一亿条", {"公司法"}.__contains__) == []  # not a partial answer
     assert cited_articles("公司法第十条和第零条", {"公司法"}.__contains__) == []
+    assert cited_articles("公司法第十条至第十五条之一", {"公司法"}.__contains__) == []  # which lie between?
+    assert cited_articles("公司法第十五条之一至第十五条之三", {"公司法"}.__contains__) == []
+    [cited] = cited_articles("公司法第十五条之一和第十六条", {"公司法"}.__contains__)
+    assert cited.articles == ("art_15-1", "art_16")
+
+
+def test_a_question_is_read_for_ten_citations_at_most():
+    """Each citation costs a look at the library's titles: a question of 200 characters must not cost a hundred."""
+    [cited] = cited_articles("".join(f"公司法第{n}条" for n in range(1, 25))[:200], {"公司法"}.__contains__)
+    assert cited.articles == tuple(f"art_{n}" for n in range(1, 11))
 
 
 def test_several_texts_cited_are_each_read_and_one_inside_another_title_is_part_of_it():
@@ -849,6 +859,11 @@ def test_a_cited_article_of_a_text_in_several_versions_comes_from_the_one_in_for
     assert [hit.source for hit in library.search("某某法第一条").hits] == ["某某法(2023).md", "某某法(2018).md"]
     old = library.search("某某法第一条", filters=Filters(in_force="2020-01-01")).hits
     assert [hit.source for hit in old] == ["某某法(2018).md"]
+    (tmp_path / "另一法.md").write_text(law("2015年4月24日", "2015年4月24日").replace("某某法", "另一法"),
+                                      encoding="utf-8")
+    library.ingest([tmp_path / "另一法.md"])
+    both = [(hit.source, hit.eid) for hit in library.search("某某法第一条和另一法第二条").hits]
+    assert both == [("某某法(2023).md", "art_1"), ("另一法.md", "art_2"), ("某某法(2018).md", "art_1")]
 
 
 def test_a_law_cited_by_its_short_name_is_listed(tmp_path):
@@ -861,7 +876,7 @@ def test_a_law_cited_by_its_short_name_is_listed(tmp_path):
     library = Library(tmp_path / "home")
     library.ingest([tmp_path])
     for typed, title in (("征管法第二条", "税收征收管理法"), ("请问税收征管法第2条怎么规定", "税收征收管理法"),
-                         ("环保法第二条", "环境保护法")):
+                         ("环保法第二条", "环境保护法"), ("海洋环保法第二条", "海洋环境保护法")):
         hits = library.search(typed).hits
         assert [(hit.doc_title.removeprefix("中华人民共和国"), hit.eid) for hit in hits] == [(title, "art_2")], typed
     assert "劳动合同法" in library.search("合同法第二条").hits[0].doc_title  # no 合同法: searched as words

@@ -329,6 +329,9 @@ def search(words: Annotated[list[str] | None, typer.Argument(metavar="QUERY", he
             more = f" and {len(hit.related) - RELATED_SHOWN} more" if len(hit.related) > RELATED_SHOWN else ""
             say((f"   also {shown}{more}", "dim"))
     say((f"{len(result.hits)} hit{'' if len(result.hits) == 1 else 's'} in {result.took_ms:.1f} ms", "dim"))
+    if len(result.hits) == k and not group and library.index.named(query).listed:
+        say(("note:", "yellow"), f" the provisions cited or named may go on past these {k}; -k 100 lists more",
+            console=err)
     if library.left_to_writer:
         say(("note:", "yellow"), " another process is writing this library; these results come from its index as it "
             "was, and may be incomplete until that process ends", console=err)

@@ -468,12 +468,12 @@ class SearchIndex:
         named = named or self.named(query)
         restrictions = self._filters(filters or Filters())
         day = _day_asked(filters).isoformat()
-        listed = []
-        for cited in named.articles:  # '公司法第十条': that article, in force first; texts in the order cited
+        listed: list[tuple[int, Hit]] = []
+        for number, cited in enumerate(named.articles):  # '公司法第十条': that article
             hits = self._in_reading_order(searcher, [*restrictions, *self._citing(cited)], day)
-            listed += [hit for hit in hits if cited.part.search(hit.eid)] or hits
-        if listed:  # else the filters let none of them through
-            return listed
+            listed += [(number, hit) for hit in [hit for hit in hits if cited.part.search(hit.eid)] or hits]
+        if listed:  # else the filters let none of them through. In force first, then texts in the order cited
+            return [hit for _, hit in sorted(listed, key=lambda pair: (_replaced(pair[1], day), pair[0]))]
         if named.numbers:  # a 文号 the library knows keeps the search in its documents
             restrictions.append((tantivy.Occur.Must,
                                  tantivy.Query.term_set_query(self.schema, "doc_number", named.numbers)))
@@ -530,8 +530,7 @@ class SearchIndex:
                                 count=False).hits
         hits, _ = self._provisions(searcher, found, len(found), 0)
         order = {doc_id: rank for rank, doc_id in enumerate(dict.fromkeys(hit.doc_id for hit in hits))}
-        return sorted(hits, key=lambda hit: (bool(hit.replaced_on and hit.replaced_on <= day), order[hit.doc_id],
-                                             hit.source_lines[0]))
+        return sorted(hits, key=lambda hit: (_replaced(hit, day), order[hit.doc_id], hit.source_lines[0]))
 
     @staticmethod
     def _provisions(searcher, found: list, depth: int, documents: int) -> tuple[list[Hit], dict]:
@@ -614,7 +613,7 @@ def _rerank(hits: list[Hit], matched: dict[tuple[str, str], list[str]], words: l
     same, and the one in force is the answer."""
     for hit in hits:
         title, text = matched[(hit.doc_id, hit.eid)]  # normalised when indexed
-        if hit.replaced_on and hit.replaced_on <= day:  # ISO dates compare as strings
+        if _replaced(hit, day):
             hit.score *= REPLACED_WEIGHT
         if words:
             coverage = sum(1 for word in words if word in title or word in text) / len(words)
@@ -726,6 +725,12 @@ def _read_day(value: date | str | None) -> date | None:
 
 def _day(value: date | None) -> int | None:
     return value.year * 10000 + value.month * 100 + value.day if value else None
+
+
+def _replaced(hit: Hit, day: str) -> bool:
+    """Whether a later version, or a repealing text, has ended the hit's document by `day` (YYYY-MM-DD; ISO dates
+    compare as strings)."""
+    return bool(hit.replaced_on and hit.replaced_on <= day)
 
 
 def _day_asked(filters: Filters | None) -> date:

@@ -8,6 +8,7 @@ with a lower weight than the user's own words. A word the library never uses may
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -180,6 +181,8 @@ _RANGE_WORDS = {"至", "到", "-", "—", "~", "～"}
 MAX_CITED_ARTICLES = 30  # a range longer than this is cut: a chapter is asked for, and that is a search
 SHORT_TITLE_GENRES = ("条例", "法")  # what the short name of a law or a regulation ends in: 征管法, 个税法
 MAX_SHORT_TITLE = 8  # characters: 税收征管法, 反不正当竞争法 are shorter
+MAX_CITATIONS = 10  # read in one question: each costs a look at the titles, and a question is no list of them
+MAX_TITLE = 120  # characters a cited title may have (the laws' longest has 87)
 
 
 def cited_articles(query: str, known: Callable[[str], bool],
@@ -193,16 +196,16 @@ def cited_articles(query: str, known: Callable[[str], bool],
     goes on in a way not read (第一条至第一亿条) is none, and the question is searched as words."""
     text = re.sub(r"\s+", "", normalise(query))
     found: list[tuple[int, str, re.Match]] = []  # (where the title starts, the title, the first article cited)
-    listed: list[str] | None = None  # the library's titles, asked for once and only when a short name is looked up
-    for match in P.CITED_ARTICLE.finditer(text):
-        before = text[:match.start()]
+    shortened = _ShortTitles(titles)
+    for match in itertools.islice(P.CITED_ARTICLE.finditer(text), MAX_CITATIONS):
+        before = text[max(0, match.start() - MAX_TITLE):match.start()]
         start, title = next(((start, key) for start in range(len(before))
                              if (key := text_key(before[start:])) and known(key)), (0, None))
-        for length in range(3, min(len(before), MAX_SHORT_TITLE) + 1) if title is None else ():
-            listed = list(titles()) if listed is None else listed
-            if title := short_title(text_key(before[-length:]), listed):
+        for length in range(min(len(before), MAX_SHORT_TITLE), 2, -1) if title is None else ():  # 海洋环保法 first
+            if title := shortened.title(text_key(before[-length:])):
                 start = len(before) - length
                 break
+        start += match.start() - len(before)
         if title and P.cn_to_int(match.group(1)):
             found = [(s, t, m) for s, t, m in found if not start <= m.start() < match.start()]  # inside this title
             found.append((start, title, match))
@@ -241,7 +244,9 @@ def _cited_parts(text: str, match: re.Match) -> tuple[list[str], list[str]] | No
         level = next(index for index in (3, 2, 0) if this[index] is not None)  # the most specific part given
         # 第十条至第十二条, 第十条第一款至第三款: from one to the other at one level, under the same article and 款
         ranged = (more.group("joiner") in _RANGE_WORDS and last[level] is not None and this[:level] == last[:level]
-                  and not any(this[level + 1:]) and not any(last[level + 1:]))
+                  and not any(this[max(level + 1, 2):]) and not any(last[max(level + 1, 2):]))
+        if ranged and (this[1] or last[1]):  # 第十条至第十五条之一: which articles between is not read
+            return None
         if ranged:
             low, high = sorted((last[level], this[level]))
             cited.pop()
@@ -256,6 +261,23 @@ def _cited_parts(text: str, match: re.Match) -> tuple[list[str], list[str]] | No
              + (rf"(?:__para_\d+)?__point_{point}" if point else "") + "(?:__|$)"
              for article, (_, _, paragraph, point) in zip(articles, cited, strict=True)]
     return articles, parts
+
+
+class _ShortTitles:
+    """`short_title` over the library's titles, read once a question and only if a short name is looked up; each
+    short name looked up once."""
+
+    def __init__(self, titles: Callable[[], Iterable[str]]) -> None:
+        self.titles = titles
+        self.read: list[str] | None = None
+        self.found: dict[str, str | None] = {}
+
+    def title(self, short: str) -> str | None:
+        if short not in self.found:
+            if self.read is None:
+                self.read = [title for title in self.titles() if title.endswith(SHORT_TITLE_GENRES)]
+            self.found[short] = short_title(short, self.read)
+        return self.found[short]
 
 
 def short_title(short: str, titles: Iterable[str]) -> str | None:
