@@ -282,3 +282,19 @@ def test_two_names_that_read_alike_in_one_folder_are_refused_with_a_message_that
     refused = next(result for result in results if result.status == "failed")
     assert "has the same name '政策.txt'" in refused.error and "rename one" in refused.error
     refused.error.encode("utf-8")  # no lone surrogate left of the GBK name
+
+
+def test_which_copy_is_a_duplicate_does_not_depend_on_what_the_library_held_before(library, tmp_path):
+    """A file is a copy of one before it in the command, or of a source stored that is not in the command: a
+    source in it may be about to change."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    write(folder / "b.txt", COMPILATION)
+    library.ingest([folder])
+    (folder / "a.txt").write_bytes((folder / "b.txt").read_bytes())  # a copy of b, and b changes
+    write(folder / "b.txt", COMPILATION.replace("2024", "2023"))
+    assert [(r.file, r.status) for r in library.ingest([folder])] == [("a.txt", "ingested"), ("b.txt", "replaced")]
+    (folder / "c.txt").write_bytes((folder / "a.txt").read_bytes())  # unchanged a, before its copy c
+    assert [(r.file, r.status) for r in library.ingest([folder])] == [
+        ("a.txt", "unchanged"), ("b.txt", "unchanged"), ("c.txt", "duplicate")]
+    assert [s["name"] for s in library.sources()] == ["a.txt", "b.txt"]

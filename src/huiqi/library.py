@@ -9,8 +9,9 @@ import fcntl
 import os
 import sys
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -178,10 +179,11 @@ class Library:
         # it from the files stored so far, and another writer waits for the fill to end.
         with self._writing() if filling else nullcontext():
             results, first_of_name = [], {}
+            twin = self._twins(files)
             for done, (path, name) in enumerate(files, start=1):
                 first = first_of_name.setdefault(name, path)
                 if first == path:
-                    results.append(self._ingest_one(path, name, embedding, filling))
+                    results.append(self._ingest_one(path, name, embedding, filling, twin))
                 else:  # ingesting it would replace the first
                     results.append(IngestResult(name, "failed", exit_code=2, error=(
                         f"{read.file_name(str(path))}: {read.file_name(str(first))}, also in this command, has the "
@@ -208,10 +210,32 @@ class Library:
                           "at its next use", file=sys.stderr)
         return results
 
+    def _twins(self, files: list[tuple[Path, str]]) -> Callable[[str, str], str | None]:
+        """`twin(name, digest)`: the source that keeps these bytes when `name` holds them too, if not `name`. Of
+        the names holding the same bytes once this command is done, a source it leaves alone comes first, then one
+        in it whose bytes stay as they were stored, then the first in it: so the same files give the same library
+        whatever it held before, and a file changed into a copy of another is the copy."""
+        in_command: dict[str, list[str]] = defaultdict(list)  # digest → names in this command, in its order
+        named: set[str] = set()
+        for path, name in files:
+            if name not in named:
+                named.add(name)
+                with suppress(OSError):  # a file that cannot be read fails on its own
+                    in_command[read.digest(path)].append(name)
+
+        def twin(name: str, digest: str) -> str | None:
+            stored = self.store.sources_with_digest(digest)
+            here = in_command.get(digest, [])
+            keeper = next((other for other in stored if other not in named), None) or next(
+                (other for other in here if other in stored), here[0] if here else name)
+            return None if keeper == name else keeper
+
+        return twin
+
     def _ingest_one(self, path: Path, name: str, embedding: Callable[[int, int], None] | None,
-                    filling: bool) -> IngestResult:
+                    filling: bool, twin: Callable[[str, str], str | None]) -> IngestResult:
         """`filling`: the caller holds the lock, and the file is stored with the index left marked out of step,
-        for the caller to rebuild."""
+        for the caller to rebuild. `twin(name, digest)`: the source that holds these bytes already, if any."""
         started = time.perf_counter()
         try:
             self._check_writable("ingesting writes to it")
@@ -220,12 +244,12 @@ class Library:
             if known is not None and known.sha256 == digest and known.parser == parse.PARSER_VERSION:
                 return IngestResult(name, "unchanged", seconds=time.perf_counter() - started)
             # One law filed under two categories (laws/社会法/职业病防治法.md and laws/经济法/…) would be found twice
-            if (twin := self.store.source_with_digest(digest, other_than=name)) is not None:
+            if (held := twin(name, digest)) is not None:
                 gone = [] if known is None else self.remove(name)  # what it held is no longer in the file
                 return IngestResult(name, "duplicate", seconds=time.perf_counter() - started, notes=[
-                    f"the same bytes as {twin.name}, already in the library; not stored twice (remove {twin.name} "
-                    "first to keep it under this name)" + (f"; the {len(gone)} documents it held before are removed"
-                                                           if known is not None else "")])
+                    f"the same bytes as {held}, already in the library; not stored twice (remove {held} first to "
+                    "keep it under this name)" + (f"; the {len(gone)} documents it held before are removed"
+                                                  if known is not None else "")])
             source = read.read_source(path, name)
             parsed = parse_source(source)
             check_recognised(parsed)

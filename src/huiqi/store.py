@@ -252,11 +252,11 @@ class Store:
         with Session(self.engine) as session:
             return session.scalar(select(SourceRow).where(SourceRow.name == name))
 
-    def source_with_digest(self, sha256: str, other_than: str) -> SourceRow | None:
-        """The first source (by name) but `other_than` holding exactly these bytes."""
+    def sources_with_digest(self, sha256: str) -> list[str]:
+        """The names of the sources holding exactly these bytes, sorted."""
         with Session(self.engine) as session:
-            return session.scalar(select(SourceRow).where(SourceRow.sha256 == sha256, SourceRow.name != other_than)
-                                  .order_by(SourceRow.name).limit(1))
+            return list(session.scalars(select(SourceRow.name).where(SourceRow.sha256 == sha256)
+                                        .order_by(SourceRow.name)))
 
     def sources(self) -> list[SourceRow]:
         with Session(self.engine) as session:
