@@ -113,6 +113,7 @@ def test_document_listing_pages_and_filters_by_source(server):
     ("/api/docs/..%2F..%2Fetc%2Fpasswd", {}, 404, "/docs"),
     ("/api/nowhere", {}, 404, "no such path"),
     ("/api/search/", {"q": "贴息"}, 404, "leave out the trailing / (/api/search)"),  # not a redirect off Host
+    ("/api/nowhere/", {}, 404, "no such path; the API is listed at /docs"),  # no route without the / either
     ("/api/search", {"q": "\x00"}, 400, "empty query"),
     ("/api/docs/nope", {}, 404, "GET /api/docs lists the ids"),
     ("/api/search", {"q": "贴息", "k": "9" * 30}, 422, "k"),
@@ -170,7 +171,7 @@ def test_chinese_typed_into_the_url_unencoded_gets_the_json_error_saying_how_to_
     assert head.startswith(b"HTTP/1.1 400") and b"content-type: application/json" in head.lower()
     assert "percent-encode" in json.loads(body)["error"]["message"]
     with socket.create_connection((host, port), timeout=10) as connection:
-        connection.sendall(b"GET /api/health HTTP/1.1\r\n\r\n")  # no Host
+        connection.sendall("GET /api/health HTTP/1.1\r\nUser-Agent: 浏览器\r\n\r\n".encode())  # no Host
         answer = _read_all(connection)
     message = json.loads(answer.partition(b"\r\n\r\n")[2])["error"]["message"]
     assert "headers that include Host" in message and "percent-encode" not in message

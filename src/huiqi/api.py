@@ -10,6 +10,7 @@ import logging
 import math
 import socket
 import time
+from collections import OrderedDict
 from dataclasses import asdict
 from http import HTTPStatus
 from typing import Annotated
@@ -21,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
@@ -47,18 +49,22 @@ LEVEL_HELP = "national, provincial, municipal or county (国家级, 省级, 市�
 DATE_HELP = "YYYY-MM-DD (or YYYYMMDD)"
 CLIENT_TIMEOUT_S = 20.0  # to send a request's line and headers, or to read an answer (nginx allows 60 s each)
 CLIENT_CONNECTIONS = 64  # open at once from one address: a browser opens 6; a proxy in front, one per request in flight
-# Requests a second from one address, on average; twice as many may come at once. A lexical search takes a few
-# milliseconds of one core: one client keeps at most a fraction of the server busy.
+# Requests a second from one address, on average; twice as many may come at once. A search takes 2–3 ms of one core
+# (a question citing ten laws by short names, up to 8): one client keeps at most a part of the server busy.
 CLIENT_RATE = 50.0
+MAX_REQUEST_LINE = 16 * 1024  # and header line: uvicorn's h11 refuses a longer one (h11_max_incomplete_event_size)
 TRACKED_ADDRESSES = 100_000  # the request rates kept: past this many addresses, the longest unheard is forgotten
 ERRORS = {  # what each status an error comes with means, for /openapi.json
-    400: "A parameter the route does not take, or given twice, a filter no document can meet, a query not UTF-8",
+    400: "A parameter the route does not take, or given twice; a filter no document can meet; a query of nothing but "
+         "spaces; a value that is not UTF-8",
     404: "No such document or provision",
     405: "A method other than GET or HEAD",
-    408: "The request's line and headers did not all come within the client timeout (20 s by default)",
-    422: "A parameter out of its range: an empty query or one over 200 characters, k over 100",
-    429: "More connections open, or requests a second, from the client's address than the server allows (64; 50 "
-         "a second, in bursts of 100, by default); Retry-After says when to ask again",
+    408: f"The request's line and headers did not all come within the client timeout ({CLIENT_TIMEOUT_S:g} s by "
+         "default)",
+    422: f"A parameter out of its range: no query or one over {MAX_QUERY_CHARS} characters, k over 100",
+    429: f"More connections open, or requests a second, from the client's address than the server allows "
+         f"({CLIENT_CONNECTIONS}; {CLIENT_RATE:g} a second, in bursts of {2 * CLIENT_RATE:g}, by default); "
+         "Retry-After says when to ask again",
     500: "An error the server did not foresee; its log has the details",
 }
 
@@ -91,7 +97,8 @@ class RequestRate:
 
     def __init__(self, app: ASGIApp, per_second: float) -> None:
         self.app, self.per_second, self.burst = app, per_second, max(1.0, 2 * per_second)
-        self.buckets: dict[str, tuple[float, float]] = {}  # address → (requests it may still send, when): oldest first
+        self.buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # address → (requests it may still
+        # send, when), the longest unheard first (a dict's first key is found past the deleted ones: O(n))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self.per_second or not scope.get("client"):
@@ -101,7 +108,7 @@ class RequestRate:
         allowed, then = self.buckets.pop(address, (self.burst, now))
         allowed = min(self.burst, allowed + (now - then) * self.per_second)
         if len(self.buckets) >= TRACKED_ADDRESSES:
-            del self.buckets[next(iter(self.buckets))]
+            self.buckets.popitem(last=False)
         if allowed < 1:
             self.buckets[address] = (allowed, now)
             wait = (1 - allowed) / self.per_second
@@ -129,23 +136,25 @@ class HuiqiHTTP(H11Protocol):
     UNENCODED = ("the request is not valid HTTP: its URL holds Chinese or other characters that are not ASCII; "
                  "percent-encode them (q=%E8%B4%B4%E6%81%AF for 贴息; curl does it with -G --data-urlencode 'q=贴息')")
     INVALID = ("the request is not valid HTTP/1.1: send a request line, then headers that include Host, each line "
-               "shorter than 16 KB (an HTTP client does)")
+               f"shorter than {MAX_REQUEST_LINE // 1024} KB (an HTTP client does)")
 
     def __init__(self, *args, timeout: float = CLIENT_TIMEOUT_S, per_client: int = CLIENT_CONNECTIONS,
                  **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.timeout = timeout
         self.per_client = per_client
-        self.sent_non_ascii = False  # on this connection: what makes a request invalid is then most likely that
+        self.request_start = b""  # the first bytes of the request being read
         self.headers_timer: asyncio.TimerHandle | None = None
         self.reading_timer: asyncio.TimerHandle | None = None
 
     def data_received(self, data: bytes) -> None:
-        self.sent_non_ascii = self.sent_non_ascii or not data.isascii()
+        if b"\n" not in self.request_start:  # what the request line holds decides the advice a 400 gives
+            self.request_start = (self.request_start + data)[:MAX_REQUEST_LINE]
         super().data_received(data)
 
     def send_400_response(self, msg: str) -> None:
-        headers, body = _error_payload(400, self.UNENCODED if self.sent_non_ascii else self.INVALID)
+        line = self.request_start.partition(b"\n")[0]
+        headers, body = _error_payload(400, self.INVALID if line.isascii() else self.UNENCODED)
         for event in (h11.Response(status_code=400, headers=headers, reason=b"Bad Request"), h11.Data(data=body),
                       h11.EndOfMessage()):
             self.transport.write(self.conn.send(event))
@@ -166,6 +175,7 @@ class HuiqiHTTP(H11Protocol):
         self._await_headers()
 
     def on_response_complete(self) -> None:
+        self.request_start = b""
         super().on_response_complete()
         self._await_headers()  # the next request on a kept-alive connection has as long as the first had
 
@@ -263,10 +273,11 @@ def create_app(library: Library, requests_per_second: float = CLIENT_RATE) -> Fa
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         # Keep exc.headers: a 405 must still say which methods are allowed (Allow: GET).
-        path = request.url.path
-        if exc.status_code == 404 and path != "/" and path.endswith("/"):
-            return error(404, f"Not Found: no such path; leave out the trailing / ({path.rstrip('/')[:100]})",
-                         exc.headers)
+        path = request.url.path.rstrip("/")
+        scope = {"type": "http", "path": path, "method": "GET"}
+        if exc.status_code == 404 and path != request.url.path and any(
+                route.matches(scope)[0] == Match.FULL for route in app.routes):
+            return error(404, f"Not Found: no such path; leave out the trailing / ({path[:100]})", exc.headers)
         if exc.status_code == 404:
             return error(404, "Not Found: no such path; the API is listed at /docs", exc.headers)
         if exc.status_code == 405 and exc.headers and exc.headers.get("Allow") == "GET":
