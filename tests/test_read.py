@@ -164,6 +164,12 @@ def test_a_damaged_streamed_line_comes_in_its_place_and_the_lines_after_it_follo
     assert lines[40].message() == "line 41 is not valid utf-8, the encoding the file is read in; save it as UTF-8"
 
 
+@pytest.mark.parametrize("size", [1, 1 << 20])
+def test_a_stream_whose_first_line_no_encoding_reads_goes_on_after_it(size):
+    lines = list(stream_lines(io.BufferedReader(_Trickle(b"\xff\n" + "贴息\n失业\n".encode(), size)), "q.txt", 60))
+    assert lines == [DamagedLine("\ufffd", 1, "utf-8"), "贴息", "失业"]
+
+
 @pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
 def test_a_file_damaged_far_in_is_refused_at_the_damage_in_its_own_encoding(encoding):
     text = ("关于印发江苏省制造业贷款财政贴息实施方案的通知\n" * 100).encode(encoding)

@@ -216,8 +216,10 @@ def _bom(data: bytes) -> bytes | None:
 def _stream_encoding(name: str, data: bytes, final: bool) -> str:
     try:
         return _sniff(name, data, final)[1]
-    except DamagedText as damaged:  # the decoder passes on what comes before the damage, then stops at it
+    except DamagedText as damaged:  # the lines it damages are each marked damaged
         return damaged.encoding
+    except UnreadableFile:  # no encoding reads the first lines: each line that UTF-8 cannot read is marked
+        return "utf-8"
 
 
 def _refuse_binary(name: str, data: bytes) -> None:
