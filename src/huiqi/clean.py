@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import rjieba
 
 from huiqi import patterns as P
+from huiqi.read import CONTROL_CHARACTERS
 
 _SPACES = {ord(ch): " " for ch in "\u3000\u2003\u2002\u2009\u00a0\u2007\u202f\t"}
 _SPACES.update({ord(ch): None for ch in "\u200b\ufeff\f\u2935\u21b5\u23ce"})  # zero-width, ⤵ ↵ ⏎ marks
@@ -67,10 +68,7 @@ def clean(raw_lines: list[str]) -> list[Line]:
     return _join_wrapped(physical)
 
 
-# C0 and C1 control characters but tab and line feed: a vertical tab from Word, an ESC; never text, XML 1.0 cannot
-# hold them, and printed they drive a terminal. And the bidirectional embeddings, overrides and isolates: printed,
-# U+202E turns what follows it back to front, so that a name ending in '.exe' can print as one ending in 'exe.txt'.
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")  # never text: read as spaces
 
 
 def normalise(raw: str) -> str:

@@ -226,10 +226,9 @@ def show(doc_id: str, home: HomeOption = None, as_json: JsonOption = False) -> N
 @handles_errors
 def export(doc_id: str,
            fmt: Annotated[str, typer.Option("--format", "-f", help="json | markdown | akn")] = "json",
-           home: HomeOption = None,
-           as_json: Annotated[bool, typer.Option("--json", help="One JSON line: {doc_id, format, content}, the "
-                                                              "export as a string.")] = False) -> None:
-    """Export one document as JSON, Markdown or Akoma Ntoso 3.0 XML.
+           home: HomeOption = None, as_json: JsonOption = False) -> None:
+    """Export one document as JSON, Markdown or Akoma Ntoso 3.0 XML; with --json, as one JSON line {doc_id, format,
+    content}.
 
     Example: huiqi export 1928cea18ada --format akn
     """

@@ -27,7 +27,11 @@ SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".docx", ".pdf"}
 # Real compilations are a few MB; a bigger file is almost always a concatenation or not a compilation at all.
 # Refusing it before reading keeps memory bounded; HUIQI_MAX_MB raises the limit deliberately.
 DEFAULT_MAX_MB = 64
-_NAME_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# C0 and C1 control characters but tab and line feed: a vertical tab from Word, an ESC; never text, XML 1.0 cannot
+# hold them, and printed they drive a terminal. And the bidirectional embeddings, overrides and isolates: printed,
+# U+202E turns what follows it back to front, so that a name ending in '.exe' can print as one ending in 'exe.txt'.
+CONTROL_CHARACTERS = "\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+_NAME_CONTROL = re.compile(f"[{CONTROL_CHARACTERS}\t\n\u2028\u2029]")  # a name is one line
 
 
 @dataclass

@@ -273,17 +273,10 @@ class SearchIndex:
 
     @staticmethod
     def _terms_stamp(path: Path) -> tuple[int, int, int] | None:
-        try:
-            stat = (path / "grown_terms.txt").stat()
-        except OSError:
-            return None
-        return stat.st_ino, stat.st_mtime_ns, stat.st_size
+        return _stamp(path / "grown_terms.txt")
 
-    def _commit_stamp(self) -> int | None:
-        try:
-            return (self.path / "meta.json").stat().st_mtime_ns  # tantivy writes it at every commit
-        except OSError:
-            return None
+    def _commit_stamp(self) -> tuple[int, int, int] | None:
+        return _stamp(self.path / "meta.json")  # tantivy replaces it at every commit
 
     def _follow_commits(self) -> None:
         """What another process has committed is searched at once: tantivy's own reader sees it only after
@@ -463,9 +456,8 @@ class SearchIndex:
         """The best `depth` provisions, reranked; more where they come from fewer than `documents` documents
         (grouped results show one hit per document, and the best 50 provisions can all be in three)."""
         self._follow_terms()
-        self._follow_commits()
+        named = named or self.named(query)  # first: it brings the index up to what others have committed
         searcher = self.index.searcher()
-        named = named or self.named(query)
         restrictions = self._filters(filters or Filters())
         day = _day_asked(filters).isoformat()
         listed: list[tuple[int, Hit]] = []
@@ -725,6 +717,16 @@ def _read_day(value: date | str | None) -> date | None:
 
 def _day(value: date | None) -> int | None:
     return value.year * 10000 + value.month * 100 + value.day if value else None
+
+
+def _stamp(file: Path) -> tuple[int, int, int] | None:
+    """What tells a file replaced (renamed over) or written: two commits within one tick of the clock still differ
+    in inode."""
+    try:
+        stat = file.stat()
+    except OSError:
+        return None
+    return stat.st_ino, stat.st_mtime_ns, stat.st_size
 
 
 def _replaced(hit: Hit, day: str) -> bool:
