@@ -173,9 +173,10 @@ class CitedArticle:
 
 # What follows a cited article in the same citation: another article, 款 or 项, after a word that joins them;
 # 第 may be left out (第十条至十二条, 第十条第一款、第二款, 第10条到12条)
-_NUMBER = rf"[{P.CN_NUMBER}]+"
-_CITED_MORE = re.compile(rf"(?P<joiner>、|，|,|和|及|以及|与|或者?|至|到|[-—~～])第?(?:(?P<article>{_NUMBER})条"
-                         rf"(?:之(?P<extra>{_NUMBER}))?)?(?:第?(?P<paragraph>{_NUMBER})款)?(?:第?(?P<point>{_NUMBER})项)?")
+_ARTICLE_NUMBER = rf"[{P.CN_NUMBER}]+"
+_CITED_MORE = re.compile(
+    rf"(?P<joiner>、|，|,|和|及|以及|与|或者?|至|到|[-—~～])第?(?:(?P<article>{_ARTICLE_NUMBER})条"
+    rf"(?:之(?P<extra>{_ARTICLE_NUMBER}))?)?(?:第?(?P<paragraph>{_ARTICLE_NUMBER})款)?(?:第?(?P<point>{_ARTICLE_NUMBER})项)?")
 _UNREAD_MORE = re.compile(rf"(?:、|，|,|和|及|以及|与|或者?|至|到|[-—~～])第?[{P.CN_NUMBER}万亿]+[条款项]")
 _RANGE_WORDS = {"至", "到", "-", "—", "~", "～"}
 MAX_CITED_ARTICLES = 30  # a range longer than this is cut: a chapter is asked for, and that is a search
