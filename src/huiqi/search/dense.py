@@ -21,7 +21,8 @@ import numpy as np
 
 from huiqi.errors import HuiqiError
 from huiqi.records import Document, Provision
-from huiqi.search.index import Filters, Hit, SearchIndex, SearchResult, candidates, group_hits, passages, searchable
+from huiqi.search.index import SearchIndex, candidates, group_hits, passages, searchable
+from huiqi.search.results import Filters, Hit, SearchResult
 
 DEPTH = 50  # the embeddings' own ranking that RRF fuses (the lexical candidates: index.candidates)
 DENSE_WEIGHT = 0.3  # weight of the standardised cosine next to the lexical score scaled to [0, 1]
