@@ -177,6 +177,17 @@ def test_chinese_typed_into_the_url_unencoded_gets_the_json_error_saying_how_to_
     assert "headers that include Host" in message and "percent-encode" not in message
 
 
+def test_a_target_in_absolute_form_is_read_as_its_path(server):
+    """What a client talking to a proxy sends (GET http://host/path); a server must accept it (RFC 9112 3.2.2)."""
+    host, port = server.base_url.host, server.base_url.port
+    with socket.create_connection((host, port), timeout=10) as connection:
+        connection.sendall(f"GET http://{host}:{port}/api/docs?limit=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                           .encode())
+        answer = _read_all(connection)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200") and json.loads(body)["total"] == 2
+
+
 def test_root_leads_to_the_interactive_docs(server):
     response = server.get("/", follow_redirects=False)
     assert response.status_code == 307 and response.headers["location"] == "/docs"

@@ -8,6 +8,7 @@ import asyncio
 import json
 import logging
 import math
+import re
 import socket
 import time
 from collections import OrderedDict
@@ -52,6 +53,7 @@ CLIENT_CONNECTIONS = 64  # open at once from one address: a browser opens 6; a p
 # Requests a second from one address, on average; twice as many may come at once. A search takes 2–3 ms of one core
 # (a question citing ten laws by short names, up to 8): one client keeps at most a part of the server busy.
 CLIENT_RATE = 50.0
+ABSOLUTE_FORM = re.compile(r"https?://", re.IGNORECASE)
 MAX_REQUEST_LINE = 16 * 1024  # and header line: uvicorn's h11 refuses a longer one (h11_max_incomplete_event_size)
 TRACKED_ADDRESSES = 100_000  # the request rates kept: past this many addresses, the longest unheard is forgotten
 ERRORS = {  # what each status an error comes with means, for /openapi.json
@@ -78,9 +80,12 @@ def error(status: int, message: str, headers: dict[str, str] | None = None) -> J
     return JSONResponse({"error": {"status": status, "message": message}}, status_code=status, headers=headers)
 
 
-class HeadAsGet:
-    """HEAD answered as GET: uptime checks and `curl -I` send it, and FastAPI routes GET alone. The server's own
-    scope keeps HEAD, so it sends the headers without the body."""
+class RequestForms:
+    """Requests as HTTP/1.1 allows them, which FastAPI routes as they come:
+    - HEAD answered as GET: uptime checks and `curl -I` send it, and FastAPI routes GET alone. The server's own scope
+      keeps HEAD, so it sends the headers without the body.
+    - A target in absolute form (`GET http://host/api/health`, as a client talking to a proxy sends it) read as its
+      path: a server must accept it (RFC 9112 3.2.2), and uvicorn passes it on whole."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -88,7 +93,16 @@ class HeadAsGet:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "HEAD":
             scope = {**scope, "method": "GET"}
+        if scope["type"] == "http" and ABSOLUTE_FORM.match(scope["path"]):
+            raw = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+            scope = {**scope, "path": _origin_form(scope["path"]), "raw_path": _origin_form(raw).encode("latin-1")}
         await self.app(scope, receive, send)
+
+
+def _origin_form(target: str) -> str:
+    """'http://host/api/health' → '/api/health'."""
+    parts = target.split("/", 3)
+    return "/" + (parts[3] if len(parts) == 4 else "")
 
 
 class RequestRate:
@@ -258,7 +272,7 @@ def create_app(library: Library, requests_per_second: float = CLIENT_RATE) -> Fa
     # No redirect of /api/search/ to /api/search: Starlette builds its Location from the client's Host header
     app = FastAPI(title="huiqi 惠企", version=__version__, redirect_slashes=False,
                   description="Policy library: documents, provisions and provision-level search.")
-    app.add_middleware(HeadAsGet)
+    app.add_middleware(RequestForms)
     app.add_middleware(RequestRate, per_second=requests_per_second)
 
     @app.exception_handler(HuiqiError)
@@ -281,7 +295,7 @@ def create_app(library: Library, requests_per_second: float = CLIENT_RATE) -> Fa
         if exc.status_code == 404:
             return error(404, "Not Found: no such path; the API is listed at /docs", exc.headers)
         if exc.status_code == 405 and exc.headers and exc.headers.get("Allow") == "GET":
-            return error(405, str(exc.detail), {**exc.headers, "Allow": "GET, HEAD"})  # HEAD: see HeadAsGet
+            return error(405, str(exc.detail), {**exc.headers, "Allow": "GET, HEAD"})  # HEAD: see RequestForms
         return error(exc.status_code, str(exc.detail), exc.headers)
 
     @app.exception_handler(Exception)
