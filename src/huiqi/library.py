@@ -179,11 +179,11 @@ class Library:
         # it from the files stored so far, and another writer waits for the fill to end.
         with self._writing() if filling else nullcontext():
             results, first_of_name = [], {}
-            twin = self._twins(files)
+            copies = _Copies(self.store, files)
             for done, (path, name) in enumerate(files, start=1):
                 first = first_of_name.setdefault(name, path)
                 if first == path:
-                    results.append(self._ingest_one(path, name, embedding, filling, twin))
+                    results.append(self._ingest_one(path, name, embedding, filling, copies))
                 else:  # ingesting it would replace the first
                     results.append(IngestResult(name, "failed", exit_code=2, error=(
                         f"{read.file_name(str(path))}: {read.file_name(str(first))}, also in this command, has the "
@@ -210,41 +210,19 @@ class Library:
                           "at its next use", file=sys.stderr)
         return results
 
-    def _twins(self, files: list[tuple[Path, str]]) -> Callable[[str, str], str | None]:
-        """`twin(name, digest)`: the source that keeps these bytes when `name` holds them too, if not `name`. Of
-        the names holding the same bytes once this command is done, a source it leaves alone comes first, then one
-        in it whose bytes stay as they were stored, then the first in it: so the same files give the same library
-        whatever it held before, and a file changed into a copy of another is the copy."""
-        in_command: dict[str, list[str]] = defaultdict(list)  # digest → names in this command, in its order
-        named: set[str] = set()
-        for path, name in files:
-            if name not in named:
-                named.add(name)
-                with suppress(OSError):  # a file that cannot be read fails on its own
-                    in_command[read.digest(path)].append(name)
-
-        def twin(name: str, digest: str) -> str | None:
-            stored = self.store.sources_with_digest(digest)
-            here = in_command.get(digest, [])
-            keeper = next((other for other in stored if other not in named), None) or next(
-                (other for other in here if other in stored), here[0] if here else name)
-            return None if keeper == name else keeper
-
-        return twin
-
     def _ingest_one(self, path: Path, name: str, embedding: Callable[[int, int], None] | None,
-                    filling: bool, twin: Callable[[str, str], str | None]) -> IngestResult:
+                    filling: bool, copies: _Copies) -> IngestResult:
         """`filling`: the caller holds the lock, and the file is stored with the index left marked out of step,
-        for the caller to rebuild. `twin(name, digest)`: the source that holds these bytes already, if any."""
+        for the caller to rebuild. `copies`: the command's files' bytes, and which name keeps bytes several hold."""
         started = time.perf_counter()
         try:
             self._check_writable("ingesting writes to it")
             read.check_file(Path(path))
-            known, digest = self.store.source(name), read.digest(Path(path))
+            known, digest = self.store.source(name), copies.digest(name, Path(path))
             if known is not None and known.sha256 == digest and known.parser == parse.PARSER_VERSION:
                 return IngestResult(name, "unchanged", seconds=time.perf_counter() - started)
             # One law filed under two categories (laws/社会法/职业病防治法.md and laws/经济法/…) would be found twice
-            if (held := twin(name, digest)) is not None:
+            if (held := copies.keeper(name, digest)) is not None:
                 gone = [] if known is None else self.remove(name)  # what it held is no longer in the file
                 return IngestResult(name, "duplicate", seconds=time.perf_counter() - started, notes=[
                     f"the same bytes as {held}, already in the library; not stored twice (remove {held} first to "
@@ -395,6 +373,36 @@ class Library:
         return self.store.counts()
 
 
+class _Copies:
+    """The bytes (sha256) of the files one ingest command names, each hashed once, before the first is read; and,
+    of the names holding the same bytes once the command is done, the one that keeps them: a source the command
+    leaves alone, then one in it whose bytes stay as they were stored, then the first in it. So the same files give
+    the same library whatever it held before, and a file changed into a copy of another is the copy."""
+
+    def __init__(self, store: Store, files: list[tuple[Path, str]]) -> None:
+        self.store = store
+        self.names = {name for _, name in files}
+        self.digests: dict[str, str] = {}
+        self.holding: dict[str, list[str]] = defaultdict(list)  # digest → the names holding it, in command order
+        for path, name in files:
+            if name not in self.digests:
+                with suppress(HuiqiError, OSError):  # a file huiqi would not read fails on its own
+                    read.check_file(path)
+                    self.digests[name] = read.digest(path)
+                    self.holding[self.digests[name]].append(name)
+
+    def digest(self, name: str, path: Path) -> str:
+        return self.digests.get(name) or read.digest(path)
+
+    def keeper(self, name: str, digest: str) -> str | None:
+        """The name that keeps the bytes `name` holds, if it is another."""
+        stored = self.store.sources_with_digest(digest)
+        here = self.holding.get(digest, [])
+        kept = next((other for other in stored if other not in self.names), None) or next(
+            (other for other in here if other in stored), here[0] if here else name)
+        return None if kept == name else kept
+
+
 def _texts(documents: Iterable[Document]) -> Iterable[str]:
     return (p.text for d in documents for p in d.provisions if p.text)
 
@@ -413,7 +421,6 @@ def expand_paths(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
         else:
             files.append((path, read.file_name(path.name)))
     return files
-
 
 
 def check_recognised(parsed: ParsedSource) -> None:
