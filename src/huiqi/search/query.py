@@ -75,8 +75,7 @@ def shortening_of(word: str, term: str) -> bool:
     order (技校 ← 技工学校, 零件 ← 零部件, 民科 ← 民营科技企业)?"""
     if not len(word) < len(term) <= len(word) + SHORTENING_GAP or term[0] != word[0] or term.startswith(word):
         return False
-    rest = iter(term[1:])
-    return all(char in rest for char in word[1:])  # `in` on an iterator consumes it: the characters stay in order
+    return _in_order(word[1:], term[1:])
 
 
 @dataclass
@@ -174,10 +173,11 @@ class CitedArticle:
 # What follows a cited article in the same citation: another article, 款 or 项, after a word that joins them;
 # 第 may be left out (第十条至十二条, 第十条第一款、第二款, 第10条到12条)
 _ARTICLE_NUMBER = rf"[{P.CN_NUMBER}]+"
+_JOINER = "、|，|,|和|及|以及|与|或者?|至|到|[-—~～]"
 _CITED_MORE = re.compile(
-    rf"(?P<joiner>、|，|,|和|及|以及|与|或者?|至|到|[-—~～])第?(?:(?P<article>{_ARTICLE_NUMBER})条"
-    rf"(?:之(?P<extra>{_ARTICLE_NUMBER}))?)?(?:第?(?P<paragraph>{_ARTICLE_NUMBER})款)?(?:第?(?P<point>{_ARTICLE_NUMBER})项)?")
-_UNREAD_MORE = re.compile(rf"(?:、|，|,|和|及|以及|与|或者?|至|到|[-—~～])第?[{P.CN_NUMBER}万亿]+[条款项]")
+    rf"(?P<joiner>{_JOINER})第?(?:(?P<article>{_ARTICLE_NUMBER})条(?:之(?P<extra>{_ARTICLE_NUMBER}))?)?"
+    rf"(?:第?(?P<paragraph>{_ARTICLE_NUMBER})款)?(?:第?(?P<point>{_ARTICLE_NUMBER})项)?")
+_UNREAD_MORE = re.compile(rf"(?:{_JOINER})第?[{P.CN_NUMBER}万亿]+[条款项]")  # a number the patterns cannot read
 _RANGE_WORDS = {"至", "到", "-", "—", "~", "～"}
 MAX_CITED_ARTICLES = 30  # a range longer than this is cut: a chapter is asked for, and that is a search
 SHORT_TITLE_GENRES = ("条例", "法")  # what the short name of a law or a regulation ends in: 征管法, 个税法
@@ -301,7 +301,7 @@ def short_title(short: str, titles: Iterable[str]) -> str | None:
 
 def _in_order(characters: str, text: str) -> bool:
     rest = iter(text)
-    return all(character in rest for character in characters)
+    return all(character in rest for character in characters)  # `in` on an iterator consumes it: kept in order
 
 
 def check_length(query: str) -> None:
