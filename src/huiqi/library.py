@@ -122,7 +122,8 @@ class Library:
         # provisions is indexed would be rebuilt at every open.
         empty = self.store.empty()
         return (self._stale.exists() or (index.reset and not empty) or (empty and index.count() > 0)
-                or index.fingerprint not in (None, self.store.fingerprint()))
+                or index.fingerprint not in (None, self.store.fingerprint())
+                or (self.dense and self.store.embedded_with() not in (None, dense_search.model.name())))
 
     @contextmanager
     def _writing(self, wait: bool = True) -> Iterator[bool]:
@@ -236,6 +237,8 @@ class Library:
                                                      progress=embedding) if self.dense else None)
             with nullcontext() if filling else self._writing():
                 self._stale.touch()  # until the index has this write too (a process killed between the two)
+                if vectors:
+                    self.store.keep_embedded_with(dense_search.model.name())
                 written = self.store.replace_source(parsed, vectors)
                 self._dense_index = None
                 written.link(parsed.documents)
@@ -316,6 +319,7 @@ class Library:
         index.keep_fingerprint(self.store.fingerprint())
         self._stale.unlink(missing_ok=True)
         if self.dense:
+            self.store.keep_embedded_with(dense_search.model.name())  # vectors of another model are embedded anew
             # Vectors from before passages were embedded one by one hold one row, whatever the passage count; a
             # damaged blob counts as none.
             have = {key: dense_search.passage_count(size) for key, size in self.store.vector_sizes().items()}

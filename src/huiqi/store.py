@@ -122,6 +122,17 @@ class RepealRow(Base):
     doc_number: Mapped[str | None] = mapped_column(String(128))
 
 
+class SettingRow(Base):
+    """A fact the library keeps about itself: what its vectors were embedded with."""
+
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+EMBEDDED_WITH = "embedded_with"
+
+
 class VectorRow(Base):
     """A provision's dense embedding (optional: only when dense retrieval is on)."""
 
@@ -318,6 +329,23 @@ class Store:
                 session.execute(delete(VectorRow).where(
                     tuple_(VectorRow.document_id, VectorRow.eid).in_(keys[start:start + 400])))
             session.execute(insert(VectorRow), _vector_rows(vectors))
+
+    def embedded_with(self) -> str | None:
+        """The model the stored vectors come from; None when there are none, "" for vectors stored before the
+        library kept this (from a model since replaced)."""
+        with Session(self.engine) as session:
+            if session.scalar(select(VectorRow.eid).limit(1)) is None:
+                return None
+            setting = session.get(SettingRow, EMBEDDED_WITH)
+            return setting.value if setting else ""
+
+    def keep_embedded_with(self, model: str) -> None:
+        """Notes that the vectors are from `model`, dropping those of any other."""
+        current = self.embedded_with()
+        with Session(self.engine) as session, session.begin():
+            if current not in (None, model):
+                session.execute(delete(VectorRow))
+            session.merge(SettingRow(key=EMBEDDED_WITH, value=model))
 
     def vector_sizes(self) -> dict[tuple[str, str], int]:
         """(doc_id, eid) → bytes stored, without reading the vectors (a large library holds hundreds of MB)."""

