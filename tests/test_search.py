@@ -194,13 +194,13 @@ def test_a_question_that_names_no_kind_of_answer_has_no_shape():
 
 
 def test_the_provision_holding_the_asked_for_kind_of_answer_ranks_first(library, tmp_path, monkeypatch):
-    from huiqi.search import index
+    from huiqi.search import ranking
 
     path = tmp_path / "notice.txt"
     path.write_text("\n".join(pdf_lines(SUBSIDY)), encoding="utf-8")
     library.ingest_file(path)
     assert library.search("专项贷款贴息多少").hits[0].eid == "sec_2"
-    monkeypatch.setattr(index, "ANSWER_SHAPE_BONUS", 0.0)
+    monkeypatch.setattr(ranking, "ANSWER_SHAPE_BONUS", 0.0)
     assert library.search("专项贷款贴息多少").hits[0].eid == "sec_1"  # what BM25 and coverage alone prefer
 
 
@@ -548,7 +548,7 @@ class _FakeModel:
 def test_each_passage_is_embedded_and_vectors_of_an_older_kind_are_redone(tmp_path, monkeypatch, capsys):
     from huiqi.library import Library
     from huiqi.search import dense
-    from huiqi.search.index import PASSAGE_CHARS
+    from huiqi.search.units import PASSAGE_CHARS
 
     model = _FakeModel()
     monkeypatch.setattr(dense, "_model", lambda: model)
@@ -748,11 +748,11 @@ def test_an_item_is_found_through_the_sentence_that_introduces_its_list(rules_li
 
 
 def test_closing_clauses_rank_below_provisions_that_say_something(rules_library, monkeypatch):
-    from huiqi.search import index
+    from huiqi.search import ranking
 
     question = "按规则缴纳出让收益"
     assert [hit.eid for hit in rules_library.search(question).hits[:2]] == ["art_38", "art_37__point_2"]
-    monkeypatch.setattr(index, "BOILERPLATE_WEIGHT", 1.0)
+    monkeypatch.setattr(ranking, "BOILERPLATE_WEIGHT", 1.0)
     assert [hit.eid for hit in rules_library.search(question).hits[:2]] == ["art_38", "art_39"]
 
 

@@ -24,9 +24,9 @@ from huiqi.parse import ParsedSource, parse_source
 from huiqi.records import Document, Provision
 from huiqi.search import Filters, SearchIndex, SearchResult
 from huiqi.search import dense as dense_search
-from huiqi.search.index import searchable
 from huiqi.search.query import check_length
 from huiqi.search.terms import grow
+from huiqi.search.units import searchable
 from huiqi.store import Store, Written
 
 

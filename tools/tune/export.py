@@ -35,7 +35,8 @@ from huiqi.evaluate import _answers, _holds, load_questions, match_key
 from huiqi.library import Library
 from huiqi.records import Document, Provision
 from huiqi.search.dense import passage_texts
-from huiqi.search.index import candidates, passages, searchable
+from huiqi.search.ranking import candidates
+from huiqi.search.units import passages, searchable
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]

@@ -25,10 +25,12 @@ import numpy as np
 from huiqi.errors import HuiqiError
 from huiqi.records import Document, Provision
 from huiqi.search import model
-from huiqi.search.index import SearchIndex, candidates, group_hits, passages, searchable
+from huiqi.search.index import SearchIndex
+from huiqi.search.ranking import candidates, group_hits
 from huiqi.search.results import Filters, Hit, SearchResult
+from huiqi.search.units import passages, searchable
 
-DEPTH = 50  # the embeddings' own ranking that RRF fuses (the lexical candidates: index.candidates)
+DEPTH = 50  # the embeddings' own ranking that RRF fuses (the lexical candidates: ranking.candidates)
 # Weight of the standardised cosine next to the lexical score scaled to [0, 1]: chosen with the tuned parameters,
 # by cross-validation on the development questions (tools/tune/README.md).
 DENSE_WEIGHT = 1.0

@@ -29,31 +29,21 @@ from huiqi.search.query import (
     rule_words,
     understand,
 )
+from huiqi.search.ranking import candidates, group_hits, replaced, rerank
 from huiqi.search.results import GENRE_NAMES, Filters, Hit, Named, SearchResult
 from huiqi.search.tokens import Segmenter, bigrams, hand_kept_terms, normalise
+from huiqi.search.units import passages, path_part, searchable
 
 SCHEMA_VERSION = "15"  # bump whenever what is indexed or embedded changes: an older index is then rebuilt
 # Field weights, fixed by reasoning rather than tuned to the evaluation set: the provision's own words count
 # most, the document title and headings above it tell what it is about, bigrams catch what segmentation misses.
 WORDS_BOOST, PATH_BOOST, GRAMS_BOOST = 1.0, 0.35, 0.3
-NOT_INDEXED = ("signature", "attachment_list")
-PASSAGE_CHARS = 160  # about two or three sentences
 PASSAGES_PER_HIT = 4
 # A document whose place is unknown (a regulation filed alone, naming no issuer) passes every region filter, as one
 # with no known dates passes an in-force filter: a filter hides what does not apply, not what we cannot place.
 UNKNOWN_REGION = "unknown"
-RERANK_DEPTH = 50  # hits reranked by coverage of the question's words
-COVERAGE_WEIGHT = 0.5
-ANSWER_SHAPE_BONUS = 0.3  # a hit that holds the kind of answer asked for (an amount, a duration …)
 NO_END = 99991231
-REPLACED_WEIGHT = 0.5
-LEAD_IN_CHARS = 80  # of a list's introducing sentence, carried into its items' title path
-# Closing clauses ('本办法自2024年3月1日起施行。原……同时废止。', '由……负责解释。') and a list's lead-in share
-# words with many questions and answer almost none: unless they hold the kind of answer asked for, they count less.
 _ARTICLE = re.compile(r"(?:^|__)(art_[\d-]+)")  # the article an eId is, or is part of: chp_1__art_10__para_2 → art_10
-_BOILERPLATE = re.compile(r"(?:本[^，。]{1,12}(?:自[^。]{2,30}起施行|由[^。]{2,30}负责解释|同时废止)[^。]*。)+"
-                          r"(?:[^。]{0,80}同时废止。)?")
-BOILERPLATE_WEIGHT = 0.5
 
 
 def _schema() -> tantivy.Schema:
@@ -244,7 +234,7 @@ class SearchIndex:
         added = 0
         paths: dict[tuple[str, str], str] = {}
         for document, provision in items:
-            paths[(document.id, provision.eid)] = _path_part(provision)
+            paths[(document.id, provision.eid)] = path_part(provision)
             if not searchable(provision):
                 continue
             for passage in passages(provision.text or provision.heading):
@@ -371,7 +361,7 @@ class SearchIndex:
             hits = self._in_reading_order(searcher, [*restrictions, *self._citing(cited)], day)
             listed += [(number, hit) for hit in [hit for hit in hits if cited.part.search(hit.eid)] or hits]
         if listed:  # else the filters let none of them through. In force first, then texts in the order cited
-            return [hit for _, hit in sorted(listed, key=lambda pair: (_replaced(pair[1], day), pair[0]))]
+            return [hit for _, hit in sorted(listed, key=lambda pair: (replaced(pair[1], day), pair[0]))]
         if named.numbers:  # a 文号 the library knows keeps the search in its documents
             restrictions.append((tantivy.Occur.Must,
                                  tantivy.Query.term_set_query(self.schema, "doc_number", named.numbers)))
@@ -397,7 +387,7 @@ class SearchIndex:
             if len(found) < wanted or len({hit.doc_id for hit in hits}) >= documents:
                 break
             wanted *= 4
-        return _rerank(hits, matched, [w for w, weight in terms.words.items() if weight >= 1.0 and len(w) >= 2],
+        return rerank(hits, matched, [w for w, weight in terms.words.items() if weight >= 1.0 and len(w) >= 2],
                        terms.answer, day)
 
     def named(self, query: str) -> Named:
@@ -428,7 +418,7 @@ class SearchIndex:
                                 count=False).hits
         hits, _ = self._provisions(searcher, found, len(found), 0)
         order = {doc_id: rank for rank, doc_id in enumerate(dict.fromkeys(hit.doc_id for hit in hits))}
-        return sorted(hits, key=lambda hit: (_replaced(hit, day), order[hit.doc_id], hit.source_lines[0]))
+        return sorted(hits, key=lambda hit: (replaced(hit, day), order[hit.doc_id], hit.source_lines[0]))
 
     @staticmethod
     def _provisions(searcher, found: list, depth: int, documents: int) -> tuple[list[Hit], dict]:
@@ -496,91 +486,6 @@ class SearchIndex:
         return must
 
 
-def searchable(provision: Provision) -> bool:
-    """A provision worth finding: one with words of its own, not a 署名 or the list of attachments."""
-    return provision.kind not in NOT_INDEXED and bool(provision.text or provision.heading)
-
-
-def _rerank(hits: list[Hit], matched: dict[tuple[str, str], list[str]], words: list[str],
-            answer: re.Pattern | None, day: str) -> list[Hit]:
-    """Rerank by how many of the question's own words a hit (its document title and text) contains: BM25
-    adds up evidence word by word, so one rare word repeated can outweigh a provision that answers the whole
-    question; coordination (as classic Lucene did) rewards covering it. A hit whose text holds the kind of
-    answer the question asks for (an amount for 多少, a duration for 多久) gains a little more. A document that a later
-    version of it, or a text that repeals it, has replaced by `day` (YYYY-MM-DD) ranks below: the two say much the
-    same, and the one in force is the answer."""
-    for hit in hits:
-        title, text = matched[(hit.doc_id, hit.eid)]  # normalised when indexed
-        if _replaced(hit, day):
-            hit.score *= REPLACED_WEIGHT
-        if words:
-            coverage = sum(1 for word in words if word in title or word in text) / len(words)
-            hit.score *= (1 - COVERAGE_WEIGHT) + COVERAGE_WEIGHT * coverage
-        if answer and answer.search(text):
-            hit.score *= 1 + ANSWER_SHAPE_BONUS
-        elif _says_little(text):
-            hit.score *= BOILERPLATE_WEIGHT
-    return sorted(hits, key=lambda hit: -hit.score)
-
-
-def _says_little(text: str) -> bool:
-    """A closing clause, or a short text that only introduces a list (its items answer, and carry it in their
-    path)."""
-    return bool(_BOILERPLATE.fullmatch(text)) or (_lead_in(text) is not None and len(text) <= 2 * LEAD_IN_CHARS)
-
-
-def _lead_in(text: str) -> str | None:
-    """The sentence that introduces a list ('有下列情形之一的，处……罚款：'), when the text ends with one."""
-    text = text.rstrip()
-    if not text.endswith(("：", ":")):
-        return None
-    return re.split(r"(?<=[。；！？])", text[:-1].strip())[-1]
-
-
-def _path_part(provision: Provision) -> str:
-    """What a provision tells its children about themselves: its label and heading, and the sentence that
-    introduces their list, without which an item ('逾期不签订出让合同的；') says neither what it is a case of nor
-    what follows from it."""
-    head = " ".join(x for x in (provision.num, provision.heading) if x)
-    lead_in = _lead_in(provision.text)
-    return f"{head} {lead_in[-LEAD_IN_CHARS:]}" if lead_in is not None else head
-
-
-def passages(text: str) -> list[str]:
-    """A long provision is indexed as windows of whole sentences, so that the one sentence that answers a
-    question is not drowned by the rest (BM25 normalises by length); a hit counts its best window."""
-    if len(text) <= PASSAGE_CHARS:
-        return [text]
-    sentences = [s for s in re.split(r"(?<=[。；！？\n])", text) if s.strip()]
-    windows: list[str] = []
-    window: list[str] = []
-    for sentence in sentences:
-        if window and sum(map(len, window)) + len(sentence) > PASSAGE_CHARS:
-            windows.append("".join(window))
-            window = window[-1:]  # one sentence of overlap, so no answer is cut between two windows
-        window.append(sentence)
-    windows.append("".join(window))
-    return windows
-
-
-def candidates(k: int, group: bool) -> tuple[int, int]:
-    """How many provisions to rerank for k hits, and from how many documents at least: twice as many as asked for
-    (and RERANK_DEPTH at least), for the rerank can halve a hit's score and the last of k is then one from further
-    down."""
-    return max(2 * k, RERANK_DEPTH), 2 * k if group else 0
-
-
-def group_hits(hits: list[Hit]) -> list[Hit]:
-    """One hit per document, the best; the document's other hits ride along in `related`."""
-    best: dict[str, Hit] = {}
-    for hit in hits:
-        if hit.doc_id in best:
-            best[hit.doc_id].related.append({"eid": hit.eid, "citation": hit.citation, "score": round(hit.score, 4)})
-        else:
-            best[hit.doc_id] = hit
-    return list(best.values())
-
-
 def _issuer_names(document: Document) -> set[str]:
     """Every key an issuer filter may match a document by (`organs.issuer_keys`)."""
     home = regions.lookup_code(document.region_code) if document.region_code else None
@@ -623,12 +528,6 @@ def _stamp(file: Path) -> tuple[int, int, int] | None:
     except OSError:
         return None
     return stat.st_ino, stat.st_mtime_ns, stat.st_size
-
-
-def _replaced(hit: Hit, day: str) -> bool:
-    """Whether a later version, or a repealing text, has ended the hit's document by `day` (YYYY-MM-DD; ISO dates
-    compare as strings)."""
-    return bool(hit.replaced_on and hit.replaced_on <= day)
 
 
 def _day_asked(filters: Filters | None) -> date:
