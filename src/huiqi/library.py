@@ -79,6 +79,8 @@ class Library:
         self._index: SearchIndex | None = None
         self.left_to_writer = False  # the index was out of step while another process wrote: searched as it is
         self._dense_index: dense_search.DenseIndex | None = None
+        self._dense_index_of: str | None = None  # the model its vectors came from
+        self._told_stale_vectors = False
 
     @property
     def _stale(self) -> Path:
@@ -122,8 +124,7 @@ class Library:
         # provisions is indexed would be rebuilt at every open.
         empty = self.store.empty()
         return (self._stale.exists() or (index.reset and not empty) or (empty and index.count() > 0)
-                or index.fingerprint not in (None, self.store.fingerprint())
-                or (self.dense and self.store.embedded_with() not in (None, dense_search.model.name())))
+                or index.fingerprint not in (None, self.store.fingerprint()))
 
     @contextmanager
     def _writing(self, wait: bool = True) -> Iterator[bool]:
@@ -174,6 +175,8 @@ class Library:
                 embedding: Callable[[int, int], None] | None = None,
                 indexing: Callable[[], None] | None = None) -> list[IngestResult]:
         filling = len(files) > 1 and self.store.empty()
+        if self.dense:  # before a file's vectors join them: vectors of another model are embedded anew first
+            self._vectors_in_step(embedding, wait=True)
         if filling:  # the index opened (made, if new) before the lock is taken: making it takes the lock too
             self.index  # noqa: B018
         # A fill holds the lock throughout: a search meanwhile searches the index as it is instead of rebuilding
@@ -237,9 +240,7 @@ class Library:
                                                      progress=embedding) if self.dense else None)
             with nullcontext() if filling else self._writing():
                 self._stale.touch()  # until the index has this write too (a process killed between the two)
-                if vectors:
-                    self.store.keep_embedded_with(dense_search.model.name())
-                written = self.store.replace_source(parsed, vectors)
+                written = self.store.replace_source(parsed, vectors, dense_search.e5_model.name())
                 self._dense_index = None
                 written.link(parsed.documents)
                 notes = [] if filling else self._update_index(index, written, parsed.documents)
@@ -319,7 +320,8 @@ class Library:
         index.keep_fingerprint(self.store.fingerprint())
         self._stale.unlink(missing_ok=True)
         if self.dense:
-            self.store.keep_embedded_with(dense_search.model.name())  # vectors of another model are embedded anew
+            if self.store.embedded_with() not in (None, dense_search.e5_model.name()):
+                self._embed_anew(embedding)
             # Vectors from before passages were embedded one by one hold one row, whatever the passage count; a
             # damaged blob counts as none.
             have = {key: dense_search.passage_count(size) for key, size in self.store.vector_sizes().items()}
@@ -328,9 +330,34 @@ class Library:
             if missing:
                 print(f"note: embedding {len(missing)} provision(s) whose vectors are missing or of an older "
                       "kind, for dense search; this can take minutes", file=sys.stderr)
-                self.store.add_vectors(dense_search.embed_provisions(missing, progress=embedding))
+                self.store.add_vectors(dense_search.embed_provisions(missing, progress=embedding),
+                                       dense_search.e5_model.name())
             self._dense_index = None
         return added
+
+    def _vectors_in_step(self, embedding: Callable[[int, int], None] | None = None, wait: bool = False) -> bool:
+        """Whether the stored vectors come from the model questions are embedded with; those of another model (an
+        earlier huiqi's) are embedded anew first. False when that cannot be done now: the library is read-only, or
+        (`wait` off: a search does not wait minutes) another process is writing it."""
+        if self.store.embedded_with() in (None, dense_search.e5_model.name()):
+            return True
+        if self.read_only:
+            return False
+        with self._writing(wait=wait) as ours:
+            if ours and self.store.embedded_with() not in (None, dense_search.e5_model.name()):  # not done meanwhile
+                self._embed_anew(embedding)
+            return ours
+
+    def _embed_anew(self, embedding: Callable[[int, int], None] | None) -> None:
+        """Every provision embedded by this model, then stored in place of the old vectors in one transaction: a
+        process killed meanwhile (or a model that does not load) leaves the old ones, embedded anew next time.
+        Called with the write lock held."""
+        items = [(d, p) for d, p in self.store.provisions() if searchable(p)]
+        print(f"note: embedding the library's {len(items)} provisions again, for dense search: its vectors came from "
+              "another model; this can take minutes", file=sys.stderr)
+        self.store.replace_vectors(dense_search.embed_provisions(items, progress=embedding),
+                                   dense_search.e5_model.name())
+        self._dense_index = None
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None, group: bool = False,
                dense: bool | None = None, fusion: str = "rerank") -> SearchResult:
@@ -341,8 +368,17 @@ class Library:
         if not (self.dense if dense is None else dense):
             return self.index.search(query, k=k, filters=filters, group=group)
         index = self.index  # first: opening a stale index rebuilds it, which may embed and drop the vectors held
-        if self._dense_index is None:
+        if not self._vectors_in_step():
+            if not self._told_stale_vectors:
+                print("note: this library's vectors came from another model, and it is read-only or another process "
+                      "is writing it: dense search is off until they are embedded again (any command that may "
+                      "write the library does it)", file=sys.stderr)
+                self._told_stale_vectors = True
+            return index.search(query, k=k, filters=filters, group=group)
+        embedded_with = self.store.embedded_with()
+        if self._dense_index is None or self._dense_index_of != embedded_with:  # another process embedded anew
             self._dense_index = dense_search.DenseIndex(self.store.vectors())
+            self._dense_index_of = embedded_with
         return dense_search.hybrid_search(index, self._dense_index, self.store.hit_fields, query, k, filters, group,
                                           fusion)
 

