@@ -129,3 +129,23 @@ def test_the_shipped_parameters_are_twelve_layers_of_finite_float32_biases_and_n
             values = tuned[name]
             assert values.dtype == np.float32 and values.shape == ((1536,) if name.endswith("fi.b") else (384,))
             assert np.isfinite(values).all()
+
+
+def test_offsets_too_large_for_any_file_are_a_value_error(tuned):
+    whole = bytearray(_model_file({"l0.q.b": (0, np.ones(4, "<f4").tobytes())}))
+    whole[64:72] = (2**63 + 5).to_bytes(8, "little")  # the tokenizer's size, one bit flipped at its top
+    with pytest.raises(ValueError):
+        model.tensor_table(bytes(whole))
+
+
+def test_a_write_interrupted_leaves_no_part_file(tuned, tmp_path, monkeypatch):
+    original = tmp_path / "e5-small-q4.bin"
+    original.write_bytes(_model_file({"l0.q.b": (0, np.ones(4, "<f4").tobytes())}))
+
+    def interrupted(descriptor):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "fsync", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        model.tuned_model_file(original)
+    assert not list((tmp_path / "cache" / "huiqi").iterdir())

@@ -1169,13 +1169,18 @@ def test_a_re_embedding_cut_short_keeps_the_old_vectors_until_it_is_done(embedde
     assert library.store.embedded_with() == e5_model.name()
 
 
-def test_an_ingest_embeds_the_vectors_of_another_model_anew_before_adding_its_own(embedded, monkeypatch, tmp_path):
+@pytest.mark.parametrize("only_under_the_lock", [False, True])
+def test_an_ingest_embeds_the_vectors_of_another_model_anew_before_adding_its_own(embedded, monkeypatch, tmp_path,
+                                                                                   only_under_the_lock):
     from huiqi.library import Library
     from huiqi.search.dense import passage_texts
     from huiqi.search.units import searchable
 
     library, fake = embedded
     _another_model(monkeypatch)
+    monkeypatch.setattr(Library, "_rebuild", lambda *args, **kwargs: pytest.fail("the lexical index was rebuilt"))
+    if only_under_the_lock:  # or only under the lock: another install embedded the library while the file was read
+        monkeypatch.setattr(Library, "_vectors_in_step", lambda *args, **kwargs: True)
     fake.calls = []
     path = tmp_path / "ministry.txt"
     path.write_text("\n".join(pdf_lines(MINISTRY)), encoding="utf-8")

