@@ -29,6 +29,7 @@ bench: $(STAMP)
 eval: $(STAMP)
 	$(BIN)/huiqi eval catalog eval/catalog.jsonl --corpus $(CORPUS)
 	$(BIN)/huiqi eval search eval/search_qa.jsonl eval/search_qa_heldout.jsonl --corpus $(CORPUS)
+	$(BIN)/huiqi eval search eval/search_qa_laws.jsonl --corpus $(LAWS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
