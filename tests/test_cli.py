@@ -175,6 +175,9 @@ def test_search_json_and_batch_keep_one_answer_per_line_in_order(tmp_path, notic
                .splitlines()]
     assert [a["query"] for a in answers] == ["废弃物", "", "主要目标\u2028到2030年", "循环利用体系"]
     assert answers[1]["hits"] == [] and all(a["hits"] for a in answers if a["query"])
+    queries.write_text("\x01\x02\n废弃物\n", encoding="utf-8")  # a line of control characters is blank too
+    answers = [json.loads(line) for line in huiqi(home, "search", "--queries", str(queries)).stdout.splitlines()]
+    assert [(a["query"], bool(a["hits"])) for a in answers] == [("\x01\x02", False), ("废弃物", True)]
 
 
 def test_batch_reads_standard_input_and_a_bad_filter_stops_it_once(tmp_path, notice_file):

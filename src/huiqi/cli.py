@@ -25,7 +25,7 @@ from huiqi.errors import BadRequest, NotFound
 from huiqi.library import IngestResult, Library
 from huiqi.records import Document
 from huiqi.search import Filters
-from huiqi.search.query import MAX_QUERY_CHARS, check_length
+from huiqi.search.query import MAX_QUERY_CHARS, blank, check_length
 
 app = typer.Typer(help="惠企 huiqi: turn policy compilations into a searchable policy library.",
                   no_args_is_help=True, add_completion=False, rich_markup_mode=None,
@@ -302,7 +302,7 @@ def _batch(library: Library, stream: BinaryIO, name: str, k: int, filters: Filte
                 text = line.text if isinstance(line, read.DamagedLine) else line
                 emit_json({"query": text[:MAX_QUERY_CHARS], "took_ms": 0.0, "hits": [], "error": str(exc)})
             else:  # any other BadRequest (a --region no place has) stops the run once rather than at every line
-                emit_json(library.search(line, k=k, filters=filters, group=group).to_dict() if line.strip()
+                emit_json(library.search(line, k=k, filters=filters, group=group).to_dict() if not blank(line)
                           else {"query": line, "took_ms": 0.0, "hits": []})
             sys.stdout.flush()  # whoever reads a pipe gets each answer as soon as its question is answered
     if not answered:

@@ -18,13 +18,12 @@ from pathlib import Path
 import platformdirs
 
 from huiqi import parse, read
-from huiqi.clean import CONTROL
 from huiqi.errors import BadRequest, HuiqiError, NoDocuments
 from huiqi.parse import ParsedSource, parse_source
 from huiqi.records import Document, Provision
 from huiqi.search import Filters, SearchIndex, SearchResult
 from huiqi.search import dense as dense_search
-from huiqi.search.query import check_length
+from huiqi.search.query import blank, check_length
 from huiqi.search.terms import grow
 from huiqi.search.units import searchable
 from huiqi.store import Store, Written
@@ -364,7 +363,7 @@ class Library:
     def search(self, query: str, k: int = 10, filters: Filters | None = None, group: bool = False,
                dense: bool | None = None, fusion: str = "rerank") -> SearchResult:
         """Lexical search; with dense retrieval on, combined with the embeddings ('rerank' or 'rrf')."""
-        if not CONTROL.sub("", query).strip():  # nothing but spaces, or a NUL a client sent
+        if blank(query):
             raise BadRequest("empty query; type a few words, e.g. 贷款贴息")
         check_length(query)
         if not (self.dense if dense is None else dense):

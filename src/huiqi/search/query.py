@@ -18,6 +18,7 @@ from itertools import accumulate
 
 from huiqi import organs
 from huiqi import patterns as P
+from huiqi.clean import CONTROL
 from huiqi.errors import BadRequest
 from huiqi.search.tokens import STOPWORDS, Segmenter, bigrams, normalise
 from huiqi.versions import text_key
@@ -302,6 +303,11 @@ def short_title(short: str, titles: Iterable[str]) -> str | None:
 def _in_order(characters: str, text: str) -> bool:
     rest = iter(text)
     return all(character in rest for character in characters)  # `in` on an iterator consumes it: kept in order
+
+
+def blank(query: str) -> bool:
+    """Nothing to search for: only spaces, or control characters (a NUL a client sent)."""
+    return not CONTROL.sub("", query).strip()
 
 
 def check_length(query: str) -> None:
