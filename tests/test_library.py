@@ -246,6 +246,19 @@ def test_the_same_bytes_under_a_second_name_are_not_stored_twice(library, tmp_pa
     assert library.ingest([tmp_path / "laws" / "经济法"])[0].status == "ingested"
 
 
+def test_a_refused_second_file_of_a_name_holds_no_bytes_for_another_name(library, tmp_path):
+    """Of two files of one name in a command, the second is refused, even when the first cannot be read: so a third
+    holding the second's bytes is no copy of anything the library keeps."""
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "a" / "policy.txt").write_bytes(b"")
+    write(tmp_path / "b" / "policy.txt", COMPILATION)
+    write(tmp_path / "c.txt", COMPILATION)
+    results = library.ingest([tmp_path / "a" / "policy.txt", tmp_path / "b" / "policy.txt", tmp_path / "c.txt"])
+    assert [r.status for r in results] == ["failed", "failed", "ingested"]
+    assert [s["name"] for s in library.sources()] == ["c.txt"]
+
+
 def test_a_file_name_that_is_not_utf8_or_holds_a_newline_is_kept_as_one_line_of_text(library, tmp_path):
     folder = tmp_path / "zip"
     folder.mkdir()

@@ -181,10 +181,10 @@ class Library:
         # A fill holds the lock throughout: a search meanwhile searches the index as it is instead of rebuilding
         # it from the files stored so far, and another writer waits for the fill to end.
         with self._writing() if filling else nullcontext():
-            results, first_of_name = [], {}
+            results = []
             copies = _Copies(self.store, files)
             for done, (path, name) in enumerate(files, start=1):
-                first = first_of_name.setdefault(name, path)
+                first = copies.first[name]
                 if first == path:
                     results.append(self._ingest_one(path, name, embedding, filling, copies))
                 else:  # ingesting it would replace the first
@@ -424,10 +424,11 @@ class _Copies:
     def __init__(self, store: Store, files: list[tuple[Path, str]]) -> None:
         self.store = store
         self.names = {name for _, name in files}
+        self.first: dict[str, Path] = {}  # the file ingested under each name: a later one of the name is refused
         self.digests: dict[str, str] = {}
         self.holding: dict[str, list[str]] = defaultdict(list)  # digest → the names holding it, in command order
         for path, name in files:
-            if name not in self.digests:
+            if self.first.setdefault(name, path) == path:
                 with suppress(HuiqiError, OSError):  # a file huiqi would not read fails on its own
                     read.check_file(path)
                     self.digests[name] = read.digest(path)
