@@ -174,12 +174,12 @@ class CitedArticle:
 # What follows a cited article in the same citation: another article, 款 or 项, after a word that joins them;
 # 第 may be left out (第十条至十二条, 第十条第一款、第二款, 第10条到12条)
 _ARTICLE_NUMBER = rf"[{P.CN_NUMBER}]+"
-_JOINER = "、|，|,|和|及|以及|与|或者?|至|到|[-—~～]"
+_RANGE = "至|到|[-—~～]"  # the joiners of a range; the others list
+_JOINER = rf"、|，|,|和|及|以及|与|或者?|{_RANGE}"
 _CITED_MORE = re.compile(
     rf"(?P<joiner>{_JOINER})第?(?:(?P<article>{_ARTICLE_NUMBER})条(?:之(?P<extra>{_ARTICLE_NUMBER}))?)?"
     rf"(?:第?(?P<paragraph>{_ARTICLE_NUMBER})款)?(?:第?(?P<point>{_ARTICLE_NUMBER})项)?")
 _UNREAD_MORE = re.compile(rf"(?:{_JOINER})第?[{P.CN_NUMBER}万亿]+[条款项]")  # a number the patterns cannot read
-_RANGE_WORDS = {"至", "到", "-", "—", "~", "～"}
 MAX_CITED_ARTICLES = 30  # a range longer than this is cut: a chapter is asked for, and that is a search
 SHORT_TITLE_GENRES = ("条例", "法")  # what the short name of a law or a regulation ends in: 征管法, 个税法
 MAX_SHORT_TITLE = 8  # characters: 税收征管法, 反不正当竞争法 are shorter
@@ -245,7 +245,8 @@ def _cited_parts(text: str, match: re.Match) -> tuple[list[str], list[str]] | No
             this = (*last[:3], given["point"])
         level = next(index for index in (3, 2, 0) if this[index] is not None)  # the most specific part given
         # 第十条至第十二条, 第十条第一款至第三款: from one to the other at one level, under the same article and 款
-        ranged = (more.group("joiner") in _RANGE_WORDS and last[level] is not None and this[:level] == last[:level]
+        ranged = (bool(re.fullmatch(_RANGE, more.group("joiner"))) and last[level] is not None
+                  and this[:level] == last[:level]
                   and not any(this[max(level + 1, 2):]) and not any(last[max(level + 1, 2):]))
         if ranged and (this[1] or last[1]):  # 第十条至第十五条之一: which articles between is not read
             return None
