@@ -178,31 +178,31 @@ def _decoded(stream: io.BufferedReader, name: str) -> Iterator[tuple[str, str]]:
     once): a whole first block for a file, what has arrived for a pipe. Damaged text further on is decoded as
     `_DAMAGE`."""
     blocks = iter(lambda: stream.read1(1 << 20), b"")  # read1: what is there, not a megabyte a pipe may not fill
-    undecided, offset, encoding = b"", 0, None
+    undecided, at_start, encoding = b"", True, None  # at_start: no byte passed on yet
     for block in blocks:
         undecided += block
-        if offset == 0 and len(undecided) < 4 and any(bom.startswith(undecided) for bom in _BOMS):
+        if at_start and len(undecided) < 4 and any(bom.startswith(undecided) for bom in _BOMS):
             continue  # a byte order mark may have begun: \xff\xfe is UTF-16's, or the start of UTF-32's
-        if offset == 0 and (bom := _bom(undecided)):
-            encoding, offset, undecided = _BOMS[bom], len(bom), undecided[len(bom):]
+        if at_start and (bom := _bom(undecided)):
+            encoding, undecided = _BOMS[bom], undecided[len(bom):]
             break
         _refuse_binary(name, block)
         if undecided.isascii():
             yield undecided.decode("ascii"), "ascii"
-            offset, undecided = offset + len(undecided), b""
+            at_start, undecided = False, b""
             continue
         first = _NON_ASCII.search(undecided).start()
         if (ascii_lines := undecided.rfind(b"\n", 0, first) + 1) > 0:  # not held back while the next line comes
             yield undecided[:ascii_lines].decode("ascii"), "ascii"
-            offset, undecided, first = offset + ascii_lines, undecided[ascii_lines:], first - ascii_lines
+            at_start, undecided, first = False, undecided[ascii_lines:], first - ascii_lines
         if (last := undecided.rfind(b"\n")) > first:
             encoding = _stream_encoding(name, undecided[:last + 1], final=True)
             break
         if len(undecided) - first > 4096:  # a line that long is one query's error whatever its encoding
             encoding = _stream_encoding(name, undecided, final=False)
             break
-    if encoding is None and offset == 0 and (bom := _bom(undecided)):  # the stream ended inside the first 4 bytes
-        encoding, offset, undecided = _BOMS[bom], len(bom), undecided[len(bom):]
+    if encoding is None and at_start and (bom := _bom(undecided)):  # the stream ended inside the first 4 bytes
+        encoding, undecided = _BOMS[bom], undecided[len(bom):]
     if not undecided and encoding is None:
         return
     encoding = encoding or _stream_encoding(name, undecided, final=True)  # the stream ended first
