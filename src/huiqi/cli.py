@@ -409,8 +409,9 @@ def eval_search(qa: Annotated[list[Path], typer.Argument(help="One or more quest
                 corpus: Annotated[Path, typer.Option(help="Folder holding the files the questions name (all of "
                                                           "them are searched when a question names none).")] = Path(
                     "../shared/corpus"),
-                dense: Annotated[bool, typer.Option(help="Also score lexical + dense fusion (needs huiqi[dense]; "
-                                                         "embedding the corpus takes minutes).")] = False,
+                dense: Annotated[bool | None, typer.Option(
+                    "--dense/--no-dense", help="Also score lexical + dense fusion (needs huiqi[dense]; embedding the "
+                    "corpus takes minutes). Default: on where the extra is installed, unless HUIQI_DENSE=0.")] = None,
                 as_json: JsonOption = False,
                 verbose: Annotated[bool, typer.Option(
                     "-v", "--verbose", help="List every question whose answer huiqi does not rank first.")] = False
@@ -422,8 +423,9 @@ def eval_search(qa: Annotated[list[Path], typer.Argument(help="One or more quest
     Example: huiqi eval search eval/search_qa.jsonl eval/search_qa_heldout.jsonl --corpus ../shared/corpus
     """
     from huiqi.evaluate import score_search
+    from huiqi.search import dense as dense_search
 
-    _report_out(score_search(qa, corpus, dense=dense), as_json, verbose)
+    _report_out(score_search(qa, corpus, dense=dense_search.wanted() if dense is None else dense), as_json, verbose)
 
 
 def _print_bench(report: dict, as_json: bool) -> None:
