@@ -492,6 +492,24 @@ def test_rrf_adds_provisions_only_the_embeddings_found_and_obeys_filters(indexed
     assert filtered.hits and peak not in [(h.doc_id, h.eid) for h in filtered.hits]  # filters bind embeddings too
 
 
+def test_dense_rerank_adds_the_embeddings_own_best_and_obeys_filters(indexed):
+    """A question worded unlike its answer can have it outside the lexical candidates: the embeddings' own top
+    joins them, with no lexical score, and must pass the same filters."""
+    from huiqi.search import dense
+
+    provisions = {p.citation: (d.id, p.eid) for d, p in indexed.store.provisions()}
+    peak = provisions["《国家发展改革委关于进一步完善分时电价机制的通知》一、"]
+    question = "招用高校毕业生补贴"
+    assert peak not in [(h.doc_id, h.eid) for h in indexed.index.ranked(question, 50)]
+    embeddings = _FixedEmbeddings({peak: 0.99}, [peak])
+    result = dense.hybrid_search(indexed.index, embeddings, indexed.store.hit_fields, question, 5, None, False)
+    keys = [(h.doc_id, h.eid) for h in result.hits]
+    assert peak in keys and result.hits[keys.index(peak)].citation.endswith("一、")
+    filtered = dense.hybrid_search(indexed.index, embeddings, indexed.store.hit_fields, question, 5,
+                                   Filters(level="municipal"), False)
+    assert filtered.hits and peak not in [(h.doc_id, h.eid) for h in filtered.hits]
+
+
 def test_with_embeddings_a_document_number_still_lists_its_document_and_keeps_the_search_in_it(indexed):
     """The embeddings would reorder a listing by likeness to '国办发〔2024〕5号', and their own ranking (RRF) spans
     the library."""
@@ -504,10 +522,11 @@ def test_with_embeddings_a_document_number_still_lists_its_document_and_keeps_th
     listed = dense.hybrid_search(indexed.index, embeddings, indexed.store.hit_fields, "国办发〔2024〕5号", 10, None,
                                  False, fusion="rrf")
     assert [h.citation.rpartition("》")[2] for h in listed.hits] == ["", "一、", "二、", "三、"]
-    asked = dense.hybrid_search(indexed.index, embeddings, indexed.store.hit_fields, "国办发〔2024〕5号 企业", 10,
-                                None, False, fusion="rrf")
-    keys = [(h.doc_id, h.eid) for h in asked.hits]
-    assert keys[0] == lexical[1] and sorted(keys) == sorted(lexical)  # reranked, within the document
+    for fusion in ("rrf", "rerank"):  # the embeddings' own best (peak) is in another document
+        asked = dense.hybrid_search(indexed.index, embeddings, indexed.store.hit_fields, "国办发〔2024〕5号 企业", 10,
+                                    None, False, fusion=fusion)
+        keys = [(h.doc_id, h.eid) for h in asked.hits]
+        assert keys[0] == lexical[1] and sorted(keys) == sorted(lexical)  # reranked, within the document
 
 
 def test_a_provision_is_as_similar_as_its_most_similar_passage():

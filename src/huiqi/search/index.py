@@ -363,8 +363,7 @@ class SearchIndex:
         if listed:  # else the filters let none of them through. In force first, then texts in the order cited
             return [hit for _, hit in sorted(listed, key=lambda pair: (replaced(pair[1], day), pair[0]))]
         if named.numbers:  # a 文号 the library knows keeps the search in its documents
-            restrictions.append((tantivy.Occur.Must,
-                                 tantivy.Query.term_set_query(self.schema, "doc_number", named.numbers)))
+            restrictions.append(self._numbered(named.numbers))
             if not named.rest:
                 return self._in_reading_order(searcher, restrictions, day)
             query = named.rest
@@ -439,9 +438,12 @@ class SearchIndex:
                 break
         return hits, matched
 
-    def admitted(self, doc_ids: set[str], filters: Filters) -> set[str]:
-        """The documents among `doc_ids` that the filters let through."""
+    def admitted(self, doc_ids: set[str], filters: Filters, numbers: Iterable[str] = ()) -> set[str]:
+        """The documents among `doc_ids` that the filters let through (and that bear one of the 文号 `numbers`,
+        when some are given)."""
         restrictions = self._filters(filters)
+        if numbers:
+            restrictions.append(self._numbered(numbers))
         if not restrictions:
             return set(doc_ids)
         searcher = self.index.searcher()
@@ -452,6 +454,10 @@ class SearchIndex:
             if searcher.search(query, limit=1, count=False).hits:
                 kept.add(doc_id)
         return kept
+
+    def _numbered(self, numbers: Iterable[str]) -> tuple:
+        """What restricts a search to the documents bearing one of these 文号."""
+        return tantivy.Occur.Must, tantivy.Query.term_set_query(self.schema, "doc_number", list(numbers))
 
     def _term(self, field_name: str, term: str, boost: float) -> tantivy.Query:
         return tantivy.Query.boost_query(tantivy.Query.term_query(self.schema, field_name, term), boost)
