@@ -510,6 +510,30 @@ def test_dense_rerank_adds_the_embeddings_own_best_and_obeys_filters(indexed):
     assert filtered.hits and peak not in [(h.doc_id, h.eid) for h in filtered.hits]
 
 
+def test_hits_found_by_key_are_looked_up_in_the_index_not_by_scanning_every_provision(indexed):
+    """Dense search fetches the provisions only the embeddings found by (document, eid): SQLite answers a row-value
+    IN by reading the whole table, which grows with the library."""
+    from sqlalchemy import event
+
+    keys = [(d.id, p.eid) for d, p in indexed.store.provisions()][:3]
+    statements: list[tuple[str, tuple]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    event.listen(indexed.store.engine, "before_cursor_execute", record)
+    try:
+        fields = indexed.store.hit_fields(keys)
+    finally:
+        event.remove(indexed.store.engine, "before_cursor_execute", record)
+    assert set(fields) == set(keys) and fields[keys[0]]["eid"] == keys[0][1]
+    with indexed.store.engine.connect() as connection:
+        plans = [" ".join(str(row[-1]) for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement,
+                                                                               tuple(parameters)).all())
+                 for statement, parameters in statements if "FROM provisions" in statement]
+    assert plans and not any("SCAN provisions" in plan for plan in plans), plans
+
+
 def test_with_embeddings_a_document_number_still_lists_its_document_and_keeps_the_search_in_it(indexed):
     """The embeddings would reorder a listing by likeness to '国办发〔2024〕5号', and their own ranking (RRF) spans
     the library."""
