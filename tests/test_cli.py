@@ -347,6 +347,7 @@ def test_eval_search_scores_the_dense_systems_where_the_extra_is_installed(tmp_p
     qa.write_text('{"question": "废弃物循环利用要到哪年建成", "quote": "到2030年建成", "source": "notice.txt"}\n',
                   encoding="utf-8")
     monkeypatch.delenv("HUIQI_DENSE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the tuned model file, not in the user's cache
 
     def systems(*flags: str) -> list[str]:
         out = huiqi(tmp_path / "home", "eval", "search", str(qa), "--corpus", str(tmp_path), "--json", *flags)

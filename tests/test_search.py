@@ -461,7 +461,7 @@ class _FixedEmbeddings:
         return [self.similar.get(key, 0.5) for key in keys]
 
     def ranking(self, vector, depth=50):
-        return self.fixed
+        return self.fixed[:depth]
 
 
 def test_dense_rerank_lifts_the_provision_the_embeddings_prefer(indexed):
@@ -508,6 +508,49 @@ def test_dense_rerank_adds_the_embeddings_own_best_and_obeys_filters(indexed):
     filtered = dense.hybrid_search(indexed.index, embeddings, indexed.store.hit_fields, question, 5,
                                    Filters(level="municipal"), False)
     assert filtered.hits and peak not in [(h.doc_id, h.eid) for h in filtered.hits]
+
+
+def test_the_embeddings_own_best_join_once_as_many_as_asked_and_group_alike(one_long_document):
+    from huiqi.search import dense
+    from huiqi.search.units import searchable
+
+    indexed, question = one_long_document, "安全生产统计报送"  # in the two short documents, not the long one
+    lexical = [(h.doc_id, h.eid) for h in indexed.index.ranked(question, 50)]
+    others = [(d.id, p.eid) for d, p in indexed.store.provisions() if (d.id, p.eid) not in lexical and searchable(p)]
+    assert len(others) >= 11
+    ranking = [lexical[0], *others[:11]]  # the lexical best again, then provisions the lexical search did not find
+    liked = {lexical[0]: 0.97, others[0]: 0.95, others[9]: 0.99, others[10]: 0.99}  # the rest: 0.5
+    embeddings = _FixedEmbeddings(liked, ranking)
+    keys = [(h.doc_id, h.eid) for h in dense.hybrid_search(indexed.index, embeddings, indexed.store.hit_fields,
+                                                           question, 5, None, False).hits]
+    assert len(keys) == len(set(keys)) and lexical[0] in keys  # once
+    assert others[0] in keys and others[9] not in keys and others[10] not in keys  # the embeddings' top 10 only
+    grouped = dense.hybrid_search(indexed.index, embeddings, indexed.store.hit_fields, question, 5, None, True).hits
+    assert others[0][0] in [h.doc_id for h in grouped] and len(grouped) == len({h.doc_id for h in grouped})
+
+
+def test_a_replaced_version_only_the_embeddings_found_ranks_below_the_one_in_force(tmp_path):
+    """Versions of one text read alike: the lexical rerank ranks a replaced one below, and so must a candidate
+    that only the embeddings found."""
+    from huiqi.library import Library
+    from huiqi.search import dense
+    from test_versions import law
+
+    for name, revised, effective in (("某某法(2018).md", "2018年10月26日", "2018年10月26日"),
+                                     ("某某法(2023).md", "2023年12月29日", "2024年7月1日")):
+        (tmp_path / name).write_text(law(revised, effective), encoding="utf-8")
+    library = Library(tmp_path / "home")
+    library.ingest([tmp_path])
+    first = {d.source: (d.id, p.eid) for d, p in library.store.provisions() if p.eid == "art_1"}
+    older, newer = first["某某法(2018).md"], first["某某法(2023).md"]
+    embeddings = _FixedEmbeddings({older: 0.9, newer: 0.9}, [older, newer])  # the older one first
+    question = "峰谷电价怎么算"  # not a word of either text
+    assert not library.index.ranked(question, 50)
+    result = dense.hybrid_search(library.index, embeddings, library.store.hit_fields, question, 5, None, False)
+    assert [(h.doc_id, h.eid) for h in result.hits] == [newer, older]
+    then = dense.hybrid_search(library.index, embeddings, library.store.hit_fields, question, 5,
+                               Filters(in_force="2020-01-01"), False)
+    assert [(h.doc_id, h.eid) for h in then.hits] == [older]  # in 2020 the newer one was not yet in force
 
 
 def test_hits_found_by_key_are_looked_up_in_the_index_not_by_scanning_every_provision(indexed):

@@ -27,8 +27,8 @@ import numpy as np
 from huiqi.errors import HuiqiError
 from huiqi.records import Document, Provision
 from huiqi.search import model as e5_model
-from huiqi.search.index import SearchIndex
-from huiqi.search.ranking import candidates, group_hits
+from huiqi.search.index import SearchIndex, day_asked
+from huiqi.search.ranking import REPLACED_WEIGHT, candidates, group_hits, replaced
 from huiqi.search.results import Filters, Hit, SearchResult
 from huiqi.search.units import passages, searchable
 
@@ -158,7 +158,7 @@ def rerank(hits: list[Hit], similarities: list[float | None]) -> list[Hit]:
     if not hits or len(known) < 2:
         return hits
     mean, spread = float(np.mean(known)), float(np.std(known)) or 1.0
-    best = max(hit.score for hit in hits) or 1.0
+    best = max(max(hit.score for hit in hits), 0.0) or 1.0  # below 0: a replaced text only the embeddings found
     for hit, similarity in zip(hits, similarities, strict=True):
         standard = 0.0 if similarity is None else (similarity - mean) / spread
         hit.score = hit.score / best + DENSE_WEIGHT * standard
@@ -177,7 +177,7 @@ def fuse(*rankings: list[tuple[str, str]]) -> list[tuple[str, str]]:
 def hybrid_search(index: SearchIndex, dense: DenseIndex, hit_fields: Callable[[list], dict], query: str, k: int,
                   filters: Filters | None, group: bool, fusion: str = "rerank") -> SearchResult:
     """Lexical search combined with the embeddings. `hit_fields` looks up what a hit shows for provisions
-    only the embeddings found (RRF)."""
+    only the embeddings found (the rerank's extra candidates, and RRF's)."""
     named = index.named(query)
     if named.listed:  # a 文号 alone, or a cited article: provisions as they are read, nothing to rank
         return index.search(query, k, filters, group, named)
@@ -201,6 +201,10 @@ def hybrid_search(index: SearchIndex, dense: DenseIndex, hit_fields: Callable[[l
         extra = [key for key in found_by_embeddings(max(k, DENSE_CANDIDATES)) if key not in known]
         fields = hit_fields(extra)
         pool = lexical + [Hit(score=0.0, **fields[key]) for key in extra if key in fields]
+        day, best = day_asked(filters).isoformat(), max((hit.score for hit in lexical), default=1.0)
+        for hit in pool[len(lexical):]:  # a replaced text loses up to half the best lexical score, as it would there
+            if replaced(hit, day):
+                hit.score = -(1 - REPLACED_WEIGHT) * best
         hits = rerank(pool, dense.similarities(vector, [(h.doc_id, h.eid) for h in pool]))
     else:
         fused = fuse(list(known), found_by_embeddings(DEPTH))[:None if group else k]

@@ -355,7 +355,7 @@ class SearchIndex:
         named = named or self.named(query)  # first: it brings the index up to what others have committed
         searcher = self.index.searcher()
         restrictions = self._filters(filters or Filters())
-        day = _day_asked(filters).isoformat()
+        day = day_asked(filters).isoformat()
         listed: list[tuple[int, Hit]] = []
         for number, cited in enumerate(named.articles):  # '公司法第十条': that article
             hits = self._in_reading_order(searcher, [*restrictions, *self._citing(cited)], day)
@@ -536,7 +536,7 @@ def _stamp(file: Path) -> tuple[int, int, int] | None:
     return stat.st_ino, stat.st_mtime_ns, stat.st_size
 
 
-def _day_asked(filters: Filters | None) -> date:
+def day_asked(filters: Filters | None) -> date:
     """The day a search asks about: the one in force asked for, else the end of its date range, else today."""
     if filters is None:
         return date.today()
