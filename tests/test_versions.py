@@ -119,11 +119,11 @@ def test_a_read_only_library_from_before_versions_were_linked_says_how_to_upgrad
 
 
 def test_a_version_is_ranked_as_of_the_day_the_search_asks_about():
-    from huiqi.search.index import _day_asked
+    from huiqi.search.index import day_asked
 
-    assert _day_asked(Filters(in_force="2019-01-01", date_to="2024-12-31")) == date(2019, 1, 1)
-    assert _day_asked(Filters(date_to="2020-12-31")) == date(2020, 12, 31)  # a successor after it is filtered out
-    assert _day_asked(Filters()) == date.today()
+    assert day_asked(Filters(in_force="2019-01-01", date_to="2024-12-31")) == date(2019, 1, 1)
+    assert day_asked(Filters(date_to="2020-12-31")) == date(2020, 12, 31)  # a successor after it is filtered out
+    assert day_asked(Filters()) == date.today()
 
 
 def test_the_genre_law_finds_codes_and_amendments_too(tmp_path):
