@@ -1198,6 +1198,34 @@ def embedded(tmp_path, monkeypatch):
     return library, fake
 
 
+def test_a_library_ingested_with_dense_off_is_searched_lexically_and_says_how_to_embed_it(tmp_path, monkeypatch,
+                                                                                             capsys):
+    """Dense search became the Makefile's default: a library made without it has no vectors, and must neither load
+    the model for nothing nor leave the user thinking it reranks."""
+    from huiqi.library import Library
+    from huiqi.search import dense
+
+    Library(tmp_path / "empty", dense=True).search("贴息")  # an empty library: nothing to say
+    assert "no vectors" not in capsys.readouterr().err
+    path = tmp_path / "subsidy.txt"
+    path.write_text("\n".join(pdf_lines(SUBSIDY)), encoding="utf-8")
+    Library(tmp_path / "home", dense=False).ingest_file(path)
+    expected = [(h.eid, h.score) for h in Library(tmp_path / "home", dense=False).search("贴息标准").hits]
+
+    def no_model():
+        raise AssertionError("the model was loaded for a library without vectors")
+
+    monkeypatch.setattr(dense, "_model", no_model)
+    library = Library(tmp_path / "home", dense=True)
+    for _ in range(2):
+        assert [(h.eid, h.score) for h in library.search("贴息标准").hits] == expected
+    assert capsys.readouterr().err.count("huiqi index --rebuild") == 1
+    fake = _FakeModel()
+    monkeypatch.setattr(dense, "_model", lambda: fake)
+    library.rebuild_index()  # embeds them: dense search from then on
+    assert library.store.embedded_with() and library.search("贴息标准").hits and fake.calls[-1] == "贴息标准"
+
+
 def _another_model(monkeypatch) -> None:
     from huiqi.search import model as e5_model
 

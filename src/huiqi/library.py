@@ -80,6 +80,7 @@ class Library:
         self._dense_index: dense_search.DenseIndex | None = None
         self._dense_index_of: str | None = None  # the model its vectors came from
         self._told_stale_vectors = False
+        self._told_no_vectors = False
 
     @property
     def _stale(self) -> Path:
@@ -370,7 +371,13 @@ class Library:
             return self.index.search(query, k=k, filters=filters, group=group)
         index = self.index  # first: opening a stale index rebuilds it, which may embed and drop the vectors held
         embedded_with, dense_index = self.store.embedded_with(), self._dense_index  # a local: threads reset it
-        if embedded_with not in (None, dense_search.e5_model.name()):
+        if embedded_with is None:  # ingested with dense retrieval off: no vectors to compare the question with
+            if not self._told_no_vectors and index.count():
+                print("note: this library has no vectors (it was ingested with dense retrieval off), so search is "
+                      "lexical; `huiqi index --rebuild` embeds them (minutes for a compilation)", file=sys.stderr)
+                self._told_no_vectors = True
+            return index.search(query, k=k, filters=filters, group=group)
+        if embedded_with != dense_search.e5_model.name():
             if not self._vectors_in_step():
                 if not self._told_stale_vectors:
                     print("note: this library's vectors came from another model, and it is read-only or being "
