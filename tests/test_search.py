@@ -525,6 +525,9 @@ def test_the_embeddings_own_best_join_once_as_many_as_asked_and_group_alike(one_
                                                            question, 5, None, False).hits]
     assert len(keys) == len(set(keys)) and lexical[0] in keys  # once
     assert others[0] in keys and others[9] not in keys and others[10] not in keys  # the embeddings' top 10 only
+    more = [(h.doc_id, h.eid) for h in dense.hybrid_search(indexed.index, embeddings, indexed.store.hit_fields,
+                                                            question, 12, None, False).hits]
+    assert others[9] in more and others[10] in more  # k of them, for k over 10
     grouped = dense.hybrid_search(indexed.index, embeddings, indexed.store.hit_fields, question, 5, None, True).hits
     assert others[0][0] in [h.doc_id for h in grouped] and len(grouped) == len({h.doc_id for h in grouped})
 
@@ -570,6 +573,8 @@ def test_hits_found_by_key_are_looked_up_in_the_index_not_by_scanning_every_prov
     finally:
         event.remove(indexed.store.engine, "before_cursor_execute", record)
     assert set(fields) == set(keys) and fields[keys[0]]["eid"] == keys[0][1]
+    many = [(keys[0][0], f"no_such_{n}") for n in range(1200)] + keys  # as k=1000 from Python asks
+    assert set(indexed.store.hit_fields(many)) == set(keys)
     with indexed.store.engine.connect() as connection:
         plans = [" ".join(str(row[-1]) for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement,
                                                                                tuple(parameters)).all())
@@ -1222,8 +1227,12 @@ def test_a_library_ingested_with_dense_off_is_searched_lexically_and_says_how_to
     assert capsys.readouterr().err.count("huiqi index --rebuild") == 1
     fake = _FakeModel()
     monkeypatch.setattr(dense, "_model", lambda: fake)
-    library.rebuild_index()  # embeds them: dense search from then on
-    assert library.store.embedded_with() and library.search("贴息标准").hits and fake.calls[-1] == "贴息标准"
+    other = tmp_path / "ministry.txt"
+    other.write_text("\n".join(pdf_lines(MINISTRY)), encoding="utf-8")
+    library.ingest_file(other)  # the next ingest embeds what was ingested before too, not only its own file
+    assert "ingested with dense retrieval off" in capsys.readouterr().err
+    assert any("贴息" in text for text in fake.calls) and any("电价" in text for text in fake.calls)
+    assert library.search("贴息标准").hits and fake.calls[-1] == "贴息标准"  # dense search from then on
 
 
 def _another_model(monkeypatch) -> None:

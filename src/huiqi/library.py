@@ -175,7 +175,7 @@ class Library:
                 embedding: Callable[[int, int], None] | None = None,
                 indexing: Callable[[], None] | None = None) -> list[IngestResult]:
         filling = len(files) > 1 and self.store.empty()
-        if self.dense:  # before a file's vectors join them: vectors of another model are embedded anew first
+        if self.dense:  # before a file's vectors join them: vectors of another model, or none, are embedded first
             self._vectors_in_step(embedding, wait=True)
         if filling:  # the index opened (made, if new) before the lock is taken: making it takes the lock too
             self.index  # noqa: B018
@@ -240,7 +240,7 @@ class Library:
                                                      progress=embedding) if self.dense else None)
             with nullcontext() if filling else self._writing():
                 self._stale.touch()  # until the index has this write too (a process killed between the two)
-                if vectors and self.store.embedded_with() not in (None, dense_search.e5_model.name()):
+                if vectors and self._vectors_stale():
                     self._embed_anew(embedding)  # another install embedded the library while this file was
                 written = self.store.replace_source(parsed, vectors, dense_search.e5_model.name())
                 self._dense_index = None
@@ -322,7 +322,7 @@ class Library:
         index.keep_fingerprint(self.store.fingerprint())
         self._stale.unlink(missing_ok=True)
         if self.dense:
-            if self.store.embedded_with() not in (None, dense_search.e5_model.name()):
+            if self._vectors_stale():
                 self._embed_anew(embedding)
             # Vectors from before passages were embedded one by one hold one row, whatever the passage count; a
             # damaged blob counts as none.
@@ -341,22 +341,32 @@ class Library:
         """Whether the stored vectors come from the model questions are embedded with; those of another model (an
         earlier huiqi's) are embedded anew first. False when that cannot be done now: the library is read-only, or
         (`wait` off: a search does not wait minutes) another process is writing it."""
-        if self.store.embedded_with() in (None, dense_search.e5_model.name()):
+        if not self._vectors_stale():
             return True
         if self.read_only:
             return False
         with self._writing(wait=wait) as ours:
-            if ours and self.store.embedded_with() not in (None, dense_search.e5_model.name()):  # not done meanwhile
+            if ours and self._vectors_stale():  # not done meanwhile
                 self._embed_anew(embedding)
             return ours
+
+    def _vectors_stale(self) -> bool:
+        """Whether the stored vectors are not of the model questions are embedded with: another model's (an
+        earlier huiqi's), or none beside provisions ingested with dense retrieval off."""
+        embedded_with = self.store.embedded_with()
+        return not self.store.empty() if embedded_with is None else embedded_with != dense_search.e5_model.name()
 
     def _embed_anew(self, embedding: Callable[[int, int], None] | None) -> None:
         """Every provision embedded by this model, then stored in place of the old vectors in one transaction: a
         process killed meanwhile (or a model that does not load) leaves the old ones, embedded anew next time.
         Called with the write lock held."""
         items = [(d, p) for d, p in self.store.provisions() if searchable(p)]
-        print(f"note: embedding the library's {len(items)} provisions again, for dense search: its vectors came from "
-              "another model; this can take minutes", file=sys.stderr)
+        if not items:
+            return
+        why = ("it was ingested with dense retrieval off" if self.store.embedded_with() is None
+               else "its vectors came from another model")
+        print(f"note: embedding the library's {len(items)} provisions for dense search: {why}; this can take minutes",
+              file=sys.stderr)
         self.store.replace_vectors(dense_search.embed_provisions(items, progress=embedding),
                                    dense_search.e5_model.name())
         self._dense_index = None
@@ -374,7 +384,8 @@ class Library:
         if embedded_with is None:  # ingested with dense retrieval off: no vectors to compare the question with
             if not self._told_no_vectors and index.count():
                 print("note: this library has no vectors (it was ingested with dense retrieval off), so search is "
-                      "lexical; `huiqi index --rebuild` embeds them (minutes for a compilation)", file=sys.stderr)
+                      "lexical; the next ingest, or `huiqi index --rebuild`, embeds them (minutes for a compilation)",
+                      file=sys.stderr)
                 self._told_no_vectors = True
             return index.search(query, k=k, filters=filters, group=group)
         if embedded_with != dense_search.e5_model.name():

