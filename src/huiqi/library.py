@@ -380,6 +380,15 @@ class Library:
         if not (self.dense if dense is None else dense):
             return self.index.search(query, k=k, filters=filters, group=group)
         index = self.index  # first: opening a stale index rebuilds it, which may embed and drop the vectors held
+        dense_index = self._searchable_vectors(index)
+        if dense_index is None:
+            return index.search(query, k=k, filters=filters, group=group)
+        return dense_search.hybrid_search(index, dense_index, self.store.hit_fields, query, k, filters, group, fusion)
+
+    def _searchable_vectors(self, index: SearchIndex) -> dense_search.DenseIndex | None:
+        """The vectors a dense search compares the question with, loaded once for each model that embedded them;
+        None, said once, when it must search lexically: there are none, or they came from another model and cannot
+        be embedded anew now (a read-only library, or another process writing it)."""
         embedded_with, dense_index = self.store.embedded_with(), self._dense_index  # a local: threads reset it
         if embedded_with is None:  # ingested with dense retrieval off: no vectors to compare the question with
             if not self._told_no_vectors and index.count():
@@ -387,7 +396,7 @@ class Library:
                       "lexical; the next ingest, or `huiqi index --rebuild`, embeds them (minutes for a compilation)",
                       file=sys.stderr)
                 self._told_no_vectors = True
-            return index.search(query, k=k, filters=filters, group=group)
+            return None
         if embedded_with != dense_search.e5_model.name():
             if not self._vectors_in_step():
                 if not self._told_stale_vectors:
@@ -395,12 +404,12 @@ class Library:
                           "written: dense search is off until they are embedded again, which the next ingest, "
                           "rebuild or search that may write the library does", file=sys.stderr)
                     self._told_stale_vectors = True
-                return index.search(query, k=k, filters=filters, group=group)
+                return None
             embedded_with = self.store.embedded_with()
         if dense_index is None or self._dense_index_of != embedded_with:  # or another process embedded anew
             dense_index = self._dense_index = dense_search.DenseIndex(self.store.vectors())
             self._dense_index_of = embedded_with
-        return dense_search.hybrid_search(index, dense_index, self.store.hit_fields, query, k, filters, group, fusion)
+        return dense_index
 
     # Read ------------------------------------------------------------------------------------------------
 
